@@ -1,0 +1,1 @@
+"""hsmemu simulation kernel: virtual time, bus and memory, MPU, cores, SoC assembly, snapshots, CLI."""

@@ -1,0 +1,164 @@
+"""The `hsmemu` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from boards import loader
+
+from .errors import HsmemuError
+from .timebase import format_seconds, parse_duration_ns
+from .trace import LEVELS, Trace
+
+
+def _firmware_args(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        core, sep, path = item.partition("=")
+        if not sep or not core or not path:
+            raise HsmemuError(f"--firmware wants CORE=ELF (e.g. cpu0=app.elf), got {item!r}")
+        out[core] = path
+    return out
+
+
+def cmd_boards(args: argparse.Namespace) -> int:
+    if args.map:
+        board = _load_board(args.map)
+        print(memory_map(board))
+        return 0
+    for name in loader.available():
+        try:
+            b = loader.load(name)
+            print(f"{name:16} {b.summary}")
+        except loader.BoardError as e:
+            print(f"{name:16} INVALID: {e}")
+    return 0
+
+
+def _load_board(name: str) -> loader.Board:
+    try:
+        return loader.load(name)
+    except loader.BoardError as e:
+        raise HsmemuError(str(e)) from None
+
+
+def memory_map(board: loader.Board) -> str:
+    rows = [(m.origin, m.end, f"memory     {m.name} ({m.kind}, {m.wait_states} ws)") for m in board.memories]
+    rows += [
+        (p.base, p.end, f"peripheral {p.name} ({p.type}; masters {', '.join(p.masters)})") for p in board.peripherals
+    ]
+    for c in board.cores:
+        for mem, addr in c.local.items():
+            size = board.memory(mem).size  # type: ignore[union-attr]
+            rows.append((addr, addr + size, f"alias      {mem} as seen by {c.name} only"))
+    lines = [f"{board.name}: {board.summary}", "", "address range              what"]
+    for a, b, what in sorted(rows):
+        lines.append(f"0x{a:08x}-0x{b - 1:08x}  {what}")
+    lines += ["", "MPU regions (master: rights)"]
+    for r in board.mpu:
+        rights = ", ".join(f"{k}: {v}" for k, v in r.rights.items())
+        lines.append(f"0x{r.start:08x}-0x{r.end - 1:08x}  {r.name:12} {rights}")
+    lines += ["", "cores"]
+    for c in board.cores:
+        lines.append(f"{c.name:6} {c.arch:8} {c.clock_hz / 1e6:g} MHz  firmware {c.firmware}")
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .soc import Soc
+
+    t_start = time.perf_counter()
+    firmware = _firmware_args(args.firmware or [])
+    sink = None
+    trace = Trace("off")
+    if args.trace:
+        sink = open(args.trace, "w")  # noqa: SIM115 - closed below
+        trace = Trace(args.trace_level, sink=sink, keep=False)
+    if args.quantum is not None and args.quantum <= 0:
+        raise HsmemuError("--quantum must be a positive number of instructions")
+    try:
+        duration = parse_duration_ns(args.for_) if args.for_ is not None else None
+    except ValueError as e:
+        raise HsmemuError(f"--for: {e}") from None
+    soc = Soc(args.board, firmware=firmware, quantum=args.quantum, trace=trace)
+    ready = time.perf_counter() - t_start
+    interrupted = False
+    try:
+        soc.power_on()
+        if duration is None:
+            # run until nothing can happen any more: every core waits and no event is pending
+            while not soc.run_until_idle(limit_ns=10**9) and not soc.kernel.stop_reason:
+                pass
+        else:
+            soc.run_ns(duration)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        soc.close()
+        if sink is not None:
+            sink.close()
+    if soc.kernel.stop_reason:
+        print(f"stopped: {soc.kernel.stop_reason}", file=sys.stderr)
+    print(summary(soc, ready, interrupted), file=sys.stderr)
+    return 1 if soc.kernel.stop_reason else 0
+
+
+def summary(soc: object, ready: float, interrupted: bool) -> str:
+    from .soc import Soc
+
+    assert isinstance(soc, Soc)
+    vt = soc.timebase.to_seconds(soc.now)
+    head = "interrupted" if interrupted else "done"
+    lines = [
+        f"-- {head}: virtual time {format_seconds(vt)}, host time {soc.host_seconds:.3f} s (ready in {ready:.3f} s)",
+        f"   {'core':6} {'state':8} {'instructions':>14} {'MIPS':>8}",
+    ]
+    for s in soc.stats():
+        lines.append(f"   {s['core']:6} {s['state']:8} {s['instructions']:>14,} {s['mips']:>8.1f}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hsmemu", description="Automotive multi-core MCU + HSM emulator")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("boards", help="list board profiles")
+    b.add_argument("--map", metavar="NAME", help="print the memory map of one board")
+    b.set_defaults(func=cmd_boards)
+
+    r = sub.add_parser("run", help="boot a board and run it")
+    r.add_argument("--board", default="aurix-tc3xx", help="board profile name or .toml path")
+    r.add_argument("--firmware", action="append", metavar="CORE=ELF", help="firmware for one core (repeatable)")
+    r.add_argument(
+        "--for",
+        dest="for_",
+        metavar="DURATION",
+        help="virtual time to run, e.g. 10ms, 1s (default: until every core waits and nothing is pending)",
+    )
+    r.add_argument("--quantum", type=int, help="instructions per quantum (default: the board's)")
+    r.add_argument("--trace", metavar="FILE", help="write the event trace to FILE")
+    r.add_argument("--trace-level", choices=[k for k in LEVELS if k != "off"], default="events")
+    r.set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HsmemuError as e:
+        print(f"hsmemu: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"hsmemu: error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["main", "memory_map", "Path"]

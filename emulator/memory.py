@@ -1,0 +1,70 @@
+"""Physical memories: one page-aligned host buffer each, shared zero-copy by every core and by Python."""
+
+from __future__ import annotations
+
+import mmap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class Memory:
+    name: str
+    kind: str  # "ram" or "flash"
+    origin: int
+    size: int
+    wait_states: int = 0
+    fill: int = 0
+    backing: Path | None = None  # a file mapped shared (flash images that outlive the run)
+    buf: mmap.mmap = field(init=False, repr=False)
+    array: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.backing is None:
+            self.buf = mmap.mmap(-1, self.size)
+            if self.fill:
+                self.buf.write(bytes([self.fill]) * self.size)
+        else:
+            self.backing = Path(self.backing)
+            if not self.backing.exists():
+                self.backing.write_bytes(bytes([self.fill]) * self.size)
+            elif self.backing.stat().st_size != self.size:
+                from .errors import HsmemuError
+
+                raise HsmemuError(
+                    f"{self.backing}: image is {self.backing.stat().st_size} bytes, "
+                    f"memory {self.name} needs {self.size}"
+                )
+            with open(self.backing, "r+b") as f:
+                self.buf = mmap.mmap(f.fileno(), self.size)
+        self.array = np.frombuffer(self.buf, dtype=np.uint8)
+
+    @property
+    def end(self) -> int:
+        return self.origin + self.size
+
+    @property
+    def address(self) -> int:
+        """Host address of the buffer, for Unicorn's mem_map_ptr."""
+        return self.array.ctypes.data
+
+    def contains(self, addr: int, size: int = 1) -> bool:
+        return self.origin <= addr and addr + size <= self.end
+
+    def read(self, addr: int, size: int) -> bytes:
+        off = addr - self.origin
+        return self.buf[off : off + size]
+
+    def write(self, addr: int, data: bytes) -> None:
+        off = addr - self.origin
+        self.buf[off : off + len(data)] = data
+
+    def reset(self) -> None:
+        if self.backing is None:
+            self.array[:] = self.fill
+
+    def flush(self) -> None:
+        if self.backing is not None:
+            self.buf.flush()

@@ -1,0 +1,497 @@
+"""The C demo firmware of the app cores (firmware/app/): the committed ELFs, their reproducible rebuild
+(tools/build_c_firmware.sh), and a bare-Unicorn smoke run of each ELF on one core.
+
+The smoke run does not use the emulator: it maps the board's memories from the TOML, emulates UART,
+INTC and mailbox with `mmio_map` callbacks, and plays the HSM itself when the core waits for its reply.
+On Cortex-M it performs the exception entry/exit of IRQ 0 in Python (Unicorn has no NVIC), so the
+real `irq0_handler` runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+from unicorn import (
+    UC_ARCH_ARM,
+    UC_ARCH_PPC,
+    UC_HOOK_CODE,
+    UC_HOOK_INTR,
+    UC_MODE_BIG_ENDIAN,
+    UC_MODE_MCLASS,
+    UC_MODE_PPC32,
+    UC_MODE_THUMB,
+    UC_PROT_ALL,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    Uc,
+)
+from unicorn import arm_const as arm
+from unicorn import ppc_const as ppc
+
+ROOT = Path(__file__).resolve().parents[2]
+PREBUILT = ROOT / "firmware" / "app" / "prebuilt"
+BUILD_SCRIPT = ROOT / "tools" / "build_c_firmware.sh"
+
+ITERATIONS = 20000
+UNTIL = 0x7FFF_FFF0  # an address no firmware reaches: emu_start stops through hooks only
+MAX_INSNS = 3_000_000  # per emu_start; the demo needs about 0.2 M
+
+
+@dataclass(frozen=True)
+class Target:
+    arch: str
+    elf: str
+    board: str
+    machine: str
+    little_endian: bool
+    flash: str  # name of the [memory.*] region holding code
+    compiler: str
+
+    @property
+    def hal(self) -> Path:
+        return ROOT / "firmware" / "app" / self.arch / "hal.h"
+
+    @property
+    def endian(self) -> str:
+        return "<" if self.little_endian else ">"
+
+
+TARGETS = {
+    "ppc": Target("ppc", "ppc_demo.elf", "spc58nn", "EM_PPC", False, "cflash", "powerpc-linux-gnu-gcc"),
+    "arm": Target("arm", "arm_demo.elf", "cortex-m-dual", "EM_ARM", True, "flash", "arm-none-eabi-gcc"),
+}
+
+
+def demo_checksum(seed: int, iterations: int = ITERATIONS) -> int:
+    """The formula of firmware/app/common/demo.c (shared with the TriCore demo)."""
+    x, acc = seed & 0xFFFFFFFF, 0
+    for _ in range(iterations):
+        x = (x * 1664525 + 1013904223) & 0xFFFFFFFF
+        acc ^= x
+        acc = ((acc << 1) | (acc >> 31)) & 0xFFFFFFFF
+    return acc
+
+
+def test_checksum_reference_values() -> None:
+    # Fixed points for the other implementations (TriCore demo, emulator tests).
+    assert [f"{demo_checksum(i):08x}" for i in range(3)] == ["9220ad6b", "c163d35a", "f53600aa"]
+
+
+# --------------------------------------------------------------------------------------------------
+# board and HAL facts
+
+
+def _size(value: int | str) -> int:
+    if isinstance(value, int):
+        return value
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = value.strip().upper().removesuffix("B")
+    if text and text[-1] in units:
+        return int(text[:-1], 0) * units[text[-1]]
+    return int(text, 0)
+
+
+def _board(target: Target) -> dict:
+    with open(ROOT / "boards" / f"{target.board}.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def _memories(board: dict) -> dict[str, tuple[int, int]]:
+    return {name: (m["origin"], _size(m["size"])) for name, m in board["memory"].items()}
+
+
+def _app_cores(board: dict) -> list[str]:
+    return [name for name, core in board["cores"].items() if core["arch"] != "python"]
+
+
+def _hal_defines(target: Target) -> dict[str, int]:
+    """Numeric `#define NAME value` lines of the board's hal.h and of app_regs.h."""
+    defines: dict[str, int] = {}
+    for path in (target.hal, ROOT / "firmware" / "app" / "common" / "app_regs.h"):
+        for m in re.finditer(r"^#define\s+(\w+)\s+(0[xX][0-9a-fA-F]+|\d+)\b", path.read_text(), re.M):
+            defines[m.group(1)] = int(m.group(2), 0)
+    return defines
+
+
+def _inside(addr: int, size: int, region: tuple[int, int]) -> bool:
+    return region[0] <= addr and addr + size <= region[0] + region[1]
+
+
+@pytest.mark.parametrize("arch", sorted(TARGETS))
+def test_hal_header_matches_board_toml(arch: str) -> None:
+    target = TARGETS[arch]
+    board, hal = _board(target), _hal_defines(target)
+    periph = board["peripherals"]
+    assert hal["UART_BASE"] == periph["uart"]["base"]
+    assert hal["INTC_BASE"] == periph["intc"]["base"]
+    assert hal["MBOX_BASE"] == periph["mailbox"]["base"]
+    for name, offset in periph["mailbox"]["registers"].items():
+        assert hal[f"MBOX_{name}"] == offset, name
+    assert hal["IRQ_LINE_MAILBOX"] == periph["mailbox"]["irq_line"]
+    assert hal["IRQ_LINE_TIMER"] == periph["stm"]["irq_line"]
+    cores = _app_cores(board)
+    assert hal["HAL_APP_CORES"] == len(cores)
+    channels = periph["mailbox"]["channels"]
+    assert [ch["core"] for ch in channels] == cores  # channel n belongs to core n
+    for n, ch in enumerate(channels):
+        assert hal["MBOX_CHANNEL0_BASE"] + n * hal["MBOX_CHANNEL_STRIDE"] == ch["base"]
+        assert _size(ch["size"]) == hal["MBOX_CHANNEL_STRIDE"] == 0x2000
+    mems = _memories(board)
+    channel_span = (channels[0]["base"], len(channels) * 0x2000)
+    shared = hal["APP_SHARED_BASE"]
+    assert _inside(shared, 4, mems["sram"])
+    assert not _inside(shared, 4, channel_span)
+    if arch == "ppc":
+        for n in range(len(cores)):
+            origin, size = mems[f"dsram{n}"]
+            assert hal[f"DSRAM{n}_TOP"] == origin + size
+    else:
+        assert hal["CORE_RAM_SIZE"] == 1 << hal["CORE_RAM_SHIFT"]
+        assert hal["CORE_RAM_MAX_CORES"] >= len(cores)
+        span = hal["CORE_RAM_MAX_CORES"] * hal["CORE_RAM_SIZE"]
+        assert _inside(hal["CORE_RAM_BASE"], span, mems["sram"])
+        assert hal["CORE_RAM_BASE"] >= channel_span[0] + channel_span[1]
+        assert not hal["CORE_RAM_BASE"] <= shared < hal["CORE_RAM_BASE"] + span
+
+
+# --------------------------------------------------------------------------------------------------
+# (1) the committed ELFs
+
+
+def _symbols(elf: ELFFile) -> dict[str, int]:
+    symtab = elf.get_section_by_name(".symtab")
+    assert symtab is not None, "ELF has no symbol table"
+    return {s.name: s["st_value"] for s in symtab.iter_symbols() if s.name}
+
+
+@pytest.mark.parametrize("arch", sorted(TARGETS))
+def test_committed_elf(arch: str) -> None:
+    target = TARGETS[arch]
+    path = PREBUILT / target.elf
+    assert path.is_file(), f"{path} missing: run tools/build_c_firmware.sh"
+    flash = _memories(_board(target))[target.flash]
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        assert elf.elfclass == 32
+        assert elf.little_endian is target.little_endian
+        assert elf["e_machine"] == target.machine
+        assert elf["e_type"] == "ET_EXEC"
+        entry = elf["e_entry"] & ~1
+        assert _inside(entry, 4, flash)
+        syms = _symbols(elf)
+        for name in ("_start", "main", "idle", "cpu_wait", "demo_checksum"):
+            assert name in syms, name
+            assert _inside(syms[name] & ~1, 2, flash), name
+        assert syms["_start"] & ~1 == entry
+        if arch == "arm":
+            assert elf["e_entry"] & 1, "Thumb entry point"
+        loads = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
+        assert loads
+        for seg in loads:
+            assert _inside(seg["p_paddr"], seg["p_memsz"], flash)
+            assert seg["p_filesz"] == seg["p_memsz"]
+        for sec in elf.iter_sections():
+            assert not sec["sh_flags"] & 0x1, f"writable section {sec.name}"  # SHF_WRITE
+        # The idle loop starts with the wait instruction.
+        text = elf.get_section_by_name(".text")
+        data, base = text.data(), text["sh_addr"]
+        for name in ("idle", "cpu_wait"):
+            off = (syms[name] & ~1) - base
+            if arch == "ppc":
+                assert data[off : off + 4] == bytes.fromhex("7c00007c"), name
+            else:
+                assert data[off : off + 2] == bytes.fromhex("30bf"), name  # wfi
+        if arch == "arm":
+            hal = _hal_defines(target)
+            vectors = struct.unpack_from("<18I", data, 0)
+            assert base == 0 == syms["vector_table"]
+            assert vectors[0] == hal["CORE_RAM_BASE"] + hal["CORE_RAM_SIZE"]  # core 0's stack top
+            assert vectors[1] == elf["e_entry"]
+            assert vectors[16] == syms["irq0_handler"] | 1
+
+
+# --------------------------------------------------------------------------------------------------
+# (2) reproducible rebuild
+
+
+@pytest.fixture(scope="module")
+def fresh_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both ELFs rebuilt by tools/build_c_firmware.sh into a temporary directory."""
+    missing = [t.compiler for t in TARGETS.values() if shutil.which(t.compiler) is None]
+    if missing:
+        pytest.skip(f"cross compiler not installed: {', '.join(missing)}")
+    out = tmp_path_factory.mktemp("c_firmware") / "out"
+    res = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), str(out)], capture_output=True, text=True, check=False, cwd=out.parent
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    return out
+
+
+@pytest.mark.parametrize("arch", sorted(TARGETS))
+def test_rebuild_is_byte_identical(arch: str, fresh_build: Path) -> None:
+    target = TARGETS[arch]
+    fresh, committed = (fresh_build / target.elf).read_bytes(), (PREBUILT / target.elf).read_bytes()
+    assert fresh == committed, (
+        f"a fresh build of {target.elf} differs from the committed one: "
+        "run tools/build_c_firmware.sh (and check the compiler version, see the script)"
+    )
+
+
+def test_check_mode_without_compilers_skips() -> None:
+    env = dict(os.environ, PPC_CC="hsmemu-no-such-gcc", ARM_CC="hsmemu-no-such-gcc")
+    res = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), "--check"], env=env, capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count("skipped: compiler not installed") == 2
+
+
+# --------------------------------------------------------------------------------------------------
+# (3) bare-Unicorn smoke run
+
+
+@dataclass
+class Soc:
+    """UART, INTC and mailbox of one app core, plus the HSM's side of the mailbox."""
+
+    target: Target
+    core_id: int
+    hal: dict[str, int]
+    uc: Uc
+    uart: bytearray = field(default_factory=bytearray)
+    pending: int = 0
+    enable: int = 0
+    halted: bool = False
+    hsm2htf: int = 0
+    hsm2htie: int = 0
+    ht2hsmf: int = 0
+    doorbells: int = 0
+    requests: list[int] = field(default_factory=list)
+
+    @property
+    def channel(self) -> int:
+        return self.hal["MBOX_CHANNEL0_BASE"] + self.core_id * self.hal["MBOX_CHANNEL_STRIDE"]
+
+    def map(self) -> None:
+        h = self.hal
+        self.uc.mmio_map(h["UART_BASE"], 0x1000, self._uart_read, None, self._uart_write, None)
+        self.uc.mmio_map(h["INTC_BASE"], 0x1000, self._intc_read, None, self._intc_write, None)
+        self.uc.mmio_map(h["MBOX_BASE"], 0x1000, self._mbox_read, None, self._mbox_write, None)
+
+    def _uart_read(self, _uc, offset, _size, _ud) -> int:
+        return 1 if offset == self.hal["UART_STATUS"] else 0
+
+    def _uart_write(self, _uc, offset, _size, value, _ud) -> None:
+        if offset == self.hal["UART_TXDATA"]:
+            self.uart.append(value & 0xFF)
+
+    def _intc_read(self, _uc, offset, _size, _ud) -> int:
+        return {
+            self.hal["INTC_CORE_ID"]: self.core_id,
+            self.hal["INTC_PENDING"]: self.pending,
+            self.hal["INTC_ENABLE"]: self.enable,
+        }.get(offset, 0)
+
+    def _intc_write(self, uc, offset, _size, value, _ud) -> None:
+        if offset == self.hal["INTC_PENDING"]:
+            self.pending &= ~value
+        elif offset == self.hal["INTC_ENABLE"]:
+            self.enable = value
+        elif offset == self.hal["INTC_HALT"] and value:
+            self.halted = True
+            uc.emu_stop()
+
+    def _mbox_read(self, _uc, offset, _size, _ud) -> int:
+        return {
+            self.hal["MBOX_HSM2HTF"]: self.hsm2htf,
+            self.hal["MBOX_HSM2HTIE"]: self.hsm2htie,
+            self.hal["MBOX_HT2HSMF"]: self.ht2hsmf,
+        }.get(offset, 0)
+
+    def _mbox_write(self, _uc, offset, _size, value, _ud) -> None:
+        if offset == self.hal["MBOX_HSM2HTF"]:
+            self.hsm2htf &= ~value  # host writes 1 to clear
+        elif offset == self.hal["MBOX_HSM2HTIE"]:
+            self.hsm2htie = value
+        elif offset == self.hal["MBOX_HT2HSMF"]:
+            self.ht2hsmf |= value  # host writes 1 to set: the doorbell
+            self.doorbells += 1
+
+    def hsm_answer(self) -> None:
+        """The HSM's turn: if this core rang, take its request, reply, and raise its IRQ line 0."""
+        bit = 1 << self.core_id
+        if not self.ht2hsmf & bit:
+            return
+        self.ht2hsmf &= ~bit
+        fmt = self.target.endian + "I"
+        (request,) = struct.unpack(fmt, self.uc.mem_read(self.channel + 8, 4))
+        self.requests.append(request)
+        self.uc.mem_write(self.channel + 0x1000 + 8, struct.pack(fmt, reply_for(request)))
+        self.hsm2htf |= bit
+        if self.hsm2htie & bit:
+            self.pending |= 1 << self.hal["IRQ_LINE_MAILBOX"]
+
+
+def reply_for(request: int) -> int:
+    return 0x5A5A_0000 | request
+
+
+# Registers of a Cortex-M exception frame, in stacking order (PC and xPSR follow).
+STACKED_REGS = (
+    arm.UC_ARM_REG_R0,
+    arm.UC_ARM_REG_R1,
+    arm.UC_ARM_REG_R2,
+    arm.UC_ARM_REG_R3,
+    arm.UC_ARM_REG_R12,
+    arm.UC_ARM_REG_LR,
+)
+
+
+class Runner:
+    """One app core running one ELF on bare Unicorn, until it reaches `idle` (or halts)."""
+
+    def __init__(self, target: Target, core_id: int) -> None:
+        self.target = target
+        board = _board(target)
+        if target.arch == "ppc":
+            self.uc = Uc(UC_ARCH_PPC, UC_MODE_PPC32 | UC_MODE_BIG_ENDIAN)
+        else:
+            self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS, cpu=arm.UC_CPU_ARM_CORTEX_M4)
+        for name, (origin, size) in _memories(board).items():
+            prot = UC_PROT_READ | UC_PROT_EXEC if name == target.flash else UC_PROT_ALL
+            self.uc.mem_map(origin, size, prot)
+        self.soc = Soc(target, core_id, _hal_defines(target), self.uc)
+        self.soc.map()
+        with open(PREBUILT / target.elf, "rb") as f:
+            elf = ELFFile(f)
+            for seg in elf.iter_segments():
+                if seg["p_type"] == "PT_LOAD":
+                    self.uc.mem_write(seg["p_paddr"], seg.data())
+            self.syms = _symbols(elf)
+            self.entry = elf["e_entry"]
+        self.idle = self.syms["idle"] & ~1
+        self.cpu_wait = self.syms["cpu_wait"] & ~1
+        self.stop: str | None = None
+        self.irq_entries = 0
+        self.irq_exits = 0
+        self.resume_pc = 0
+        self.uc.hook_add(UC_HOOK_CODE, self._at, "idle", self.idle, self.idle)
+        self.uc.hook_add(UC_HOOK_CODE, self._at, "wait", self.cpu_wait, self.cpu_wait)
+        if target.arch == "arm":
+            self.uc.hook_add(UC_HOOK_INTR, self._intr)
+
+    def _at(self, uc: Uc, _address, _size, what: str) -> None:
+        self.stop = what  # stopped in front of the wait instruction: it has not run
+        uc.emu_stop()
+
+    # Cortex-M exception entry/exit, the way the emulator's Python NVIC does it.
+    def _irq_entry(self, exc: int, return_pc: int) -> int:
+        uc = self.uc
+        sp = uc.reg_read(arm.UC_ARM_REG_SP)
+        xpsr = uc.reg_read(arm.UC_ARM_REG_XPSR)
+        realign = sp & 4
+        sp = (sp - realign) - 32
+        regs = [uc.reg_read(r) for r in STACKED_REGS]
+        stacked_xpsr = (xpsr & ~0x1FF) | (1 << 24) | (0x200 if realign else 0)
+        uc.mem_write(sp, struct.pack("<8I", *regs, return_pc & ~1, stacked_xpsr))
+        uc.reg_write(arm.UC_ARM_REG_SP, sp)
+        uc.reg_write(arm.UC_ARM_REG_LR, 0xFFFF_FFF9)  # return to thread mode, main stack
+        uc.reg_write(arm.UC_ARM_REG_IPSR, exc)
+        (vector,) = struct.unpack("<I", uc.mem_read(4 * exc, 4))  # VTOR = 0
+        self.irq_entries += 1
+        return vector
+
+    def _intr(self, uc: Uc, intno: int, _ud) -> None:
+        if intno != 8:  # EXCP_EXCEPTION_EXIT
+            self.stop = f"exception {intno}"
+            uc.emu_stop()
+            return
+        sp = uc.reg_read(arm.UC_ARM_REG_SP)
+        r0, r1, r2, r3, r12, lr, pc, xpsr = struct.unpack("<8I", uc.mem_read(sp, 32))
+        for reg, value in zip(STACKED_REGS, (r0, r1, r2, r3, r12, lr), strict=True):
+            uc.reg_write(reg, value)
+        uc.reg_write(arm.UC_ARM_REG_SP, sp + 32 + (4 if xpsr & 0x200 else 0))
+        uc.reg_write(arm.UC_ARM_REG_XPSR, xpsr & ~0x3FF)
+        uc.reg_write(arm.UC_ARM_REG_IPSR, 0)
+        self.irq_exits += 1
+        self.resume_pc = pc
+        self.stop = "exception return"
+        uc.emu_stop()
+
+    def run(self) -> None:
+        soc, uc, thumb = self.soc, self.uc, self.target.arch == "arm"
+        if thumb:
+            vectors = struct.unpack("<2I", uc.mem_read(0, 8))
+            uc.reg_write(arm.UC_ARM_REG_SP, vectors[0])
+            pc = vectors[1]
+        else:
+            pc = self.entry
+        for _ in range(20):
+            self.stop = None
+            uc.emu_start(pc | thumb, UNTIL, count=MAX_INSNS)
+            if self.stop == "idle" or soc.halted:
+                return
+            if self.stop == "wait":
+                # The core sleeps in front of `wait`/`wfi`: now the HSM answers, and the core wakes
+                # after the wait instruction (4 bytes on PPC, 2 in Thumb).
+                soc.hsm_answer()
+                assert soc.pending & soc.enable, "waits with no enabled line pending: would sleep forever"
+                pc = self.cpu_wait + (2 if thumb else 4)
+                primask = uc.reg_read(arm.UC_ARM_REG_PRIMASK) if thumb else 1
+                if thumb and primask == 0 and soc.pending & soc.enable & 1:
+                    pc = self._irq_entry(16 + soc.hal["IRQ_LINE_MAILBOX"], pc)
+            elif self.stop == "exception return":
+                pc = self.resume_pc
+            else:
+                where = uc.reg_read(arm.UC_ARM_REG_PC if thumb else ppc.UC_PPC_REG_PC)
+                raise AssertionError(f"stopped at {where:#x} ({self.stop}); UART so far: {bytes(soc.uart)!r}")
+        raise AssertionError(f"firmware did not reach idle; UART: {bytes(soc.uart)!r}")
+
+
+def _smoke_cases() -> list[tuple[str, int]]:
+    return [(arch, n) for arch, t in sorted(TARGETS.items()) for n in range(len(_app_cores(_board(t))))]
+
+
+@pytest.mark.parametrize(("arch", "core_id"), _smoke_cases())
+def test_smoke_run_on_unicorn(arch: str, core_id: int) -> None:
+    target = TARGETS[arch]
+    runner = Runner(target, core_id)
+    runner.run()
+    soc = runner.soc
+    text = soc.uart.decode("ascii")
+    reply = reply_for(0x1000 + core_id)
+    assert text == (
+        f"hello from {arch} app core {core_id}\n"
+        f"checksum {demo_checksum(core_id):08x}\n"
+        f"hsm reply {reply:08x}\n"
+    )
+    assert not soc.halted
+    assert soc.requests == [0x1000 + core_id]
+    assert soc.doorbells == 1
+    assert soc.hsm2htie == 1 << core_id
+    assert soc.enable == 1  # line 0 only
+    assert soc.hsm2htf == 0 and soc.pending == 0  # reply flag and IRQ line acknowledged
+    (lock,) = struct.unpack(target.endian + "I", runner.uc.mem_read(soc.hal["APP_SHARED_BASE"], 4))
+    assert lock == 0  # the HSM2HTIE spinlock was released
+    if arch == "arm":
+        assert runner.irq_entries == runner.irq_exits == 1
+        local = soc.hal["CORE_RAM_BASE"] + core_id * soc.hal["CORE_RAM_SIZE"]
+        assert struct.unpack("<2I", runner.uc.mem_read(local, 8)) == (1, 1)  # reply flag, irq count
+
+
+@pytest.mark.parametrize(("arch", "core_id"), [("ppc", 3), ("arm", 4)])
+def test_core_without_a_stack_halts(arch: str, core_id: int) -> None:
+    # A core id with no stack (ppc: no DSRAM; arm: beyond CORE_RAM_MAX_CORES) stops itself.
+    runner = Runner(TARGETS[arch], core_id)
+    runner.run()
+    assert runner.soc.halted and runner.soc.uart == b""
