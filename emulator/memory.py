@@ -18,6 +18,7 @@ class Memory:
     wait_states: int = 0
     fill: int = 0
     backing: Path | None = None  # a file mapped shared (flash images that outlive the run)
+    version: int = field(init=False, default=0)  # bumped by every host-side write (loader, flash controller)
     buf: mmap.mmap = field(init=False, repr=False)
     array: np.ndarray = field(init=False, repr=False)
 
@@ -60,6 +61,7 @@ class Memory:
     def write(self, addr: int, data: bytes) -> None:
         off = addr - self.origin
         self.buf[off : off + len(data)] = data
+        self.version += 1
 
     def reset(self) -> None:
         if self.backing is None:

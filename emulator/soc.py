@@ -34,7 +34,7 @@ class Snapshot:
     now: int
     events: Any
     cores: list[Any]
-    memories: list[np.ndarray]
+    memories: list[tuple[int, np.ndarray | None]]  # (version, copy); flash is copied only if written since
     devices: list[Any]
     trace: Any
 
@@ -106,7 +106,7 @@ class Soc:
         self.quantum = quantum or board.quantum
         self.cores: list[Core] = []
         self.images: dict[str, ElfImage] = {}
-        self._loaded: dict[tuple[str, int], tuple[int, Path]] = {}
+        self._loaded: dict[str, list[tuple[int, int, Path]]] = {}
         big = False
         for spec in board.app_cores:
             core = self._build_app_core(spec, app_names.index(spec.name))
@@ -203,15 +203,17 @@ class Soc:
                     f"memory of board {self.board.name} as seen by {spec.name}"
                 )
             mem, off = where
-            key = (mem.name, off)
             local = any(self.memory[n] is mem for n in spec.local)
-            prev = self._loaded.get(key)
-            if prev is not None and prev[1] != path and not local:
-                raise errors.FirmwareError(
-                    f"{path}: segment at 0x{seg.addr:08x} overlaps {prev[1]} loaded for another core"
-                )
-            self._loaded[key] = (len(seg.data), path)
+            if not local:  # each core's local memory is its own; shared memory is checked for clashes
+                end = off + len(seg.data)
+                for o_start, o_end, o_path in self._loaded.get(mem.name, []):
+                    if o_path != path and off < o_end and o_start < end:
+                        raise errors.FirmwareError(
+                            f"{path}: segment at 0x{seg.addr:08x} overlaps {o_path}, loaded for another core"
+                        )
+                self._loaded.setdefault(mem.name, []).append((off, end, path))
             mem.array[off : off + len(seg.data)] = np.frombuffer(seg.data, dtype=np.uint8)
+            mem.version += 1
         core.load(image)
         self.images[spec.name] = image
 
@@ -274,7 +276,7 @@ class Soc:
             now=self.kernel.now,
             events=self.kernel.events.save(),
             cores=[c.save() for c in self.cores],
-            memories=[m.array.copy() for m in self.memories],
+            memories=[(m.version, m.array.copy()) for m in self.memories],
             devices=[d.save() for d in self.devices.values()],
             trace=self.trace.save(),
         )
@@ -284,8 +286,16 @@ class Soc:
         self.kernel.events.restore(snap.events)
         for c, s in zip(self.cores, snap.cores):
             c.restore(s)
-        for m, a in zip(self.memories, snap.memories):
-            np.copyto(m.array, a)
+        for m, (version, data) in zip(self.memories, snap.memories):
+            if m.kind == "ram":
+                np.copyto(m.array, data)  # cores write RAM directly: always restore it
+            elif m.version != version:
+                # flash changed only through the host side; cores may hold translated code from it
+                np.copyto(m.array, data)
+                m.version = version
+                for c in self.cores:
+                    if isinstance(c, UnicornCore):
+                        c.uc.ctl_remove_cache(m.origin, m.end)
         for d, s in zip(self.devices.values(), snap.devices):
             d.restore(s)
         self.trace.restore(snap.trace)

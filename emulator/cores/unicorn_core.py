@@ -105,6 +105,7 @@ class UnicornCore(Core):
         self.cpi_num, self.cpi_den = cpi
         self.vector_table = vector_table
         self.pc = 0
+        self.quanta = 0
         self.rem = 0  # fractional ticks carried between quanta, in units of 1/den tick
         self.stall = 0  # ticks of MMIO wait states accrued during the current quantum
         self.until = 0xFFFF_FFF0
@@ -260,6 +261,7 @@ class UnicornCore(Core):
         self.rem = used % den
         self.stall = 0
         self.instructions += n
+        self.quanta += 1
         if self._waited:
             self._waited = False
             pc += len(self._wait_bytes)
