@@ -83,12 +83,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         duration = parse_duration_ns(args.for_) if args.for_ is not None else None
     except ValueError as e:
         raise HsmemuError(f"--for: {e}") from None
+    if args.wire != "v1.4.0":
+        raise HsmemuError(f"--wire {args.wire}: only v1.4.0 is implemented")
     soc = Soc(args.board, firmware=firmware, quantum=args.quantum, trace=trace)
+    bridge = None
+    if args.listen:
+        from .bridge import HostBridge
+
+        bridge = HostBridge(soc)
+        tls = {"cert": args.tls_cert, "key": args.tls_key, "ca": args.tls_ca}
+        for url in args.listen:
+            try:
+                bound = bridge.listen(url, tls)
+            except OSError as e:
+                raise HsmemuError(f"--listen {url}: {e.strerror or e}") from None
+            print(f"listening on {bound}", file=sys.stderr, flush=True)
     ready = time.perf_counter() - t_start
     interrupted = False
     try:
         soc.power_on()
-        if duration is None:
+        if bridge is not None and duration is None:
+            while not soc.kernel.stop_reason:  # serve attached clients until Ctrl-C
+                soc.run_for(soc.timebase.ns(10**9))
+        elif duration is None:
             # run until nothing can happen any more: every core waits and no event is pending
             while not soc.run_until_idle(limit_ns=10**9) and not soc.kernel.stop_reason:
                 pass
@@ -139,6 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="virtual time to run, e.g. 10ms, 1s (default: until every core waits and nothing is pending)",
     )
     r.add_argument("--quantum", type=int, help="instructions per quantum (default: the board's)")
+    r.add_argument(
+        "--listen", action="append", metavar="URL",
+        help="attach clients: tcp://127.0.0.1:23456, tls://HOST:PORT, unix:///path, shm://wh_example_shm (repeatable)",
+    )
+    r.add_argument("--tls-cert", metavar="PEM", help="server certificate for tls://")
+    r.add_argument("--tls-key", metavar="PEM", help="server private key for tls://")
+    r.add_argument("--tls-ca", metavar="PEM", help="CA for client certificates; given = mutual TLS required")
+    r.add_argument("--wire", default="v1.4.0", help="wolfHSM wire version the HSM speaks (default v1.4.0)")
     r.add_argument("--trace", metavar="FILE", help="write the event trace to FILE")
     r.add_argument("--trace-level", choices=[k for k in LEVELS if k != "off"], default="events")
     r.set_defaults(func=cmd_run)

@@ -17,7 +17,7 @@ ALL_IRQS = 0xFFFF_FFFF
 class Hal:
     AccessError = AccessViolation  # firmware catches hal.AccessError, never imports the kernel
 
-    def __init__(self, core: Any, kernel: Any, bus: Any, big_endian: bool, board: Any) -> None:
+    def __init__(self, core: Any, kernel: Any, bus: Any, big_endian: bool, board: Any, devices: Any = None) -> None:
         self._core = core
         self._kernel = kernel
         self._bus = bus
@@ -27,6 +27,7 @@ class Hal:
         self._names = core.masters
         self._dma_names = frozenset({"hsm_dma"})
         self._board = board
+        self._devices = devices or {}
 
     # time
     def now(self) -> int:
@@ -99,6 +100,13 @@ class Hal:
         if p is None:
             raise KeyError(f"board has no peripheral {name!r}")
         return {"base": p.base, "size": p.size, **p.config}
+
+    def mailbox_channels(self) -> list[dict[str, Any]]:
+        """The mailbox's live channel table (app-core channels, then attached host clients)."""
+        for dev in self._devices.values():
+            if hasattr(dev, "channels") and hasattr(dev, "host_doorbell"):
+                return dev.channels
+        return []
 
     def peripherals_of_type(self, type_: str) -> list[str]:
         return [p.name for p in self._board.peripherals if p.type == type_]

@@ -100,8 +100,8 @@ class Soc:
                 raise errors.BoardError(str(board.path), key, str(e)) from None
         intcs = [d for p, d in zip(board.peripherals, self.devices.values()) if p.type == "intc"]
         self.kernel.intc = intcs[0] if intcs else None
-        mmio = [(p.base, p.size, self.devices[p.name], p.wait_states) for p in board.peripherals]
-        self.bus = Bus(self.memories, mmio, self.mpu)
+        self.bus_mmio = [(p.base, p.size, self.devices[p.name], p.wait_states) for p in board.peripherals]
+        self.bus = Bus(self.memories, self.bus_mmio, self.mpu)
 
         self.quantum = quantum or board.quantum
         self.cores: list[Core] = []
@@ -228,9 +228,36 @@ class Soc:
         fw = cls()
         names = frozenset({spec.name, spec.master or "hsm"})
         core = PythonCore(spec.name, spec.clock_hz, self.timebase.period(spec.clock_hz), names, self.kernel, fw)
-        core.hal = Hal(core, self.kernel, self.bus, big, self.board)
+        core.hal = Hal(core, self.kernel, self.bus, big, self.board, self.devices)
         fw.hal = core.hal
         return core
+
+    @property
+    def big_endian(self) -> bool:
+        """Byte order of the app cores (and so of words in shared RAM)."""
+        return any(getattr(c, "big", False) for c in self.cores)
+
+    def add_bridge_memory(self, size: int) -> Memory:
+        """RAM for the host bridge's channels: on the HSM's bus only, at an address nothing else uses."""
+        taken = [(m.origin, m.end) for m in self.memories] + [(p.base, p.end) for p in self.board.peripherals]
+        for c in self.board.cores:
+            for mem, addr in c.local.items():
+                taken.append((addr, addr + self.memory[mem].size))
+        for origin in (0xE100_0000, 0x0E00_0000, 0x6E00_0000, 0xB000_0000):
+            if all(origin + size <= a or b <= origin for a, b in taken):
+                break
+        else:
+            raise errors.HsmemuError("no free address range for the host bridge's channels")
+        mem = Memory("bridge_ram", "ram", origin, size)
+        self.memories.append(mem)
+        self.memory[mem.name] = mem
+        self.mpu.regions.append(Region("bridge_ram", origin, origin + size, {"hsm": "rw", "bridge": "rw"}))
+        self.bus = Bus(self.memories, self.bus_mmio, self.mpu)
+        for c in self.cores:
+            hal = getattr(c, "hal", None)
+            if hal is not None:
+                hal._bus = self.bus
+        return mem
 
     # ------------------------------------------------------------------ running
     def power_on(self) -> None:

@@ -1,0 +1,26 @@
+"""Services: one module per wolfHSM message group, each with one handler table."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# module name -> class name; a module that is not there yet is skipped (its group answers NOTIMPL)
+SERVICES = {
+    "comm": "CommService",
+    "nvm": "NvmService",
+    "keystore": "KeystoreService",
+    "counter": "CounterService",
+    "custom": "CustomService",
+}
+
+
+def install_all(server: Any) -> None:
+    for mod, cls in SERVICES.items():
+        try:
+            module = importlib.import_module(f"{__name__}.{mod}")
+        except ModuleNotFoundError as e:
+            if e.name == f"{__name__}.{mod}":
+                continue
+            raise
+        server.add_service(getattr(module, cls)(server))
