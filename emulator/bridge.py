@@ -384,7 +384,7 @@ class ShmSession:
 
         client = Client(f"shm://{self.name}", send, done.set)
         self.bridge._attach(client)
-        last = self._csr(self.req)[0]
+        last = None  # notify of the request already queued (a request exists iff req.notify != resp.notify)
         while not self.bridge.stopping and not done.is_set():
             state = struct.unpack_from("<I", self.map, 0)[0]
             if state not in (3,):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 from firmware.wire import CommAction, Group
@@ -25,12 +24,12 @@ class CommService(Service):
         }
 
     def init(self, ctx: RequestContext, payload: bytes) -> bytes:
-        # the C server does not check the request length; missing bytes read as zero here
-        (client_id,) = struct.unpack(ctx.order.prefix + "I", payload[:4].ljust(4, b"\0"))
+        spec = self.server.wire.message(Group.COMM, CommAction.INIT)
+        # the C server does not check the request length: decode leniently (missing bytes read as 0)
+        client_id = spec.request.unpack_lenient(ctx.order, payload).client_id
         if client_id == 0 and ctx.config.global_keys:
             return b""  # BADARGS without a response length: an empty reply (v1.4.0 diff §3.3)
         ctx.conn.client_id = client_id & 0xFF  # v1.4.0 keeps it in a uint8_t
-        spec = self.server.wire.message(Group.COMM, CommAction.INIT)
         return spec.response.pack(ctx.order, client_id=ctx.conn.client_id, server_id=ctx.config.server_id)
 
     def close(self, ctx: RequestContext, payload: bytes) -> bytes:
