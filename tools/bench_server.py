@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from tests.emulator.bridge_util import connect, recv_exact, roundtrip, running_board  # noqa: E402
 
 ECHO = bytes.fromhex("01a5050100000000") + b"x" * 32
-INIT = bytes.fromhex("01a50101000000000100000" "0")
+INIT = bytes.fromhex("01a501010000000001000000")
 
 
 def rate(s: socket.socket, packet: bytes, n: int) -> float:
@@ -57,7 +57,6 @@ def bare_echo_server() -> tuple[str, threading.Thread]:
 
 def mailbox_latency(soc) -> tuple[float, int]:
     """Mean virtual latency of bridge requests (request injected -> reply ready), in microseconds."""
-    req = {r[3].split()[-2]: r[0] for r in soc.trace.records if r[2] == "request"}
     lat = []
     pending = None
     for t, src, kind, detail in soc.trace.records:
@@ -66,7 +65,6 @@ def mailbox_latency(soc) -> tuple[float, int]:
         elif src == "bridge" and kind == "reply" and pending is not None:
             lat.append(t - pending)
             pending = None
-    del req
     if not lat:
         return 0.0, 0
     return sum(lat) / len(lat) / soc.timebase.hz * 1e6, len(lat)
@@ -107,7 +105,9 @@ def main() -> int:
             unix = rate(u, ECHO, n)
             nvm = nvm_rates(t, n // 3)
             lat_us, count = mailbox_latency(soc)
-    print(f"echo over TCP:         {tcp:9.0f} round trips/s  (bare Python echo server: {base:.0f}/s, ratio {tcp / base:.2f})")
+    print(
+        f"echo over TCP:         {tcp:9.0f} round trips/s  (bare Python echo server: {base:.0f}/s, ratio {tcp / base:.2f})"
+    )
     print(f"echo over unix socket: {unix:9.0f} round trips/s")
     print(f"echo through the mailbox, virtual latency: {lat_us:.2f} us (mean of {count} requests, HSM @100 MHz)")
     if nvm is None:

@@ -75,6 +75,7 @@ build() {
         -o "$dir/$name.elf" \
         firmware/app/"$arch"/start.S \
         firmware/app/common/demo.c \
+        firmware/app/common/wh_mbox_client.c \
         firmware/app/"$arch"/board.c \
         -lgcc
 }

@@ -28,6 +28,7 @@ labels are resolved and two passes suffice (pass 1 lays out, pass 2 encodes).
 
 Operands:
   * registers ``"d0"``..``"d15"``, ``"a0"``..``"a15"``; ``"sp"`` is a10 and ``"ra"`` is a11;
+    extended (64-bit) data registers ``"e0"``, ``"e2"``..``"e14"`` (eN = d(N+1):dN);
   * immediates: an ``int``, a symbol expression ``"name"`` / ``"name+8"``, or ``hi(expr)`` /
     ``lo(expr)`` (the halves for movh/addi and movh.a/lea: ``hi`` already adds the carry that the
     sign-extended low half needs);
@@ -39,6 +40,8 @@ Instruction subset (32-bit unless noted; format letters as in the TriCore archit
   arithmetic add (RR / RC), addi, addih, sub, mul (RR2 / RC), add.a, sub.a
   logic      and, or, xor, sh, sha (RR / RC; shift count < 0 shifts right)
   memory     ld.b, ld.bu, ld.h, ld.hu, ld.w, ld.a (BO off10 / BOL off16), st.b, st.h, st.w, st.a
+  atomic     ldmst [a]off10, eN (word = word & ~d(N+1) | dN & d(N+1): set/clear bits in one
+             instruction, e.g. a shared MMIO enable register); swap.w [a]off10, d (BO)
   control    j, jl, ji, call, calli, ret, loop, jeq, jne, jlt, jlt.u, jge, jge.u (BRR / BRC),
              jz/jnz (= jeq/jne against #0), jz.a, jnz.a, jz.t, jnz.t (BRN)
   system     nop, debug, wait, isync, dsync, mtcr, mfcr
@@ -152,12 +155,15 @@ _REG_ALIAS = {"sp": "a10", "ra": "a11"}
 
 
 def _reg(op) -> tuple[str, int] | None:
-    """("d"|"a", number) for a register name, else None."""
+    """("d"|"a"|"e", number) for a register name, else None (e registers: even numbers only)."""
     if not isinstance(op, str):
         return None
     name = _REG_ALIAS.get(op.strip().lower(), op.strip().lower())
     m = re.fullmatch(r"([da])(\d|1[0-5])", name)
-    return (m.group(1), int(m.group(2))) if m else None
+    if m:
+        return m.group(1), int(m.group(2))
+    m = re.fullmatch(r"e([02468]|1[024])", name)
+    return ("e", int(m.group(1))) if m else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +239,8 @@ _FORMATS: dict[str, Callable[[int, int, dict], int]] = {
     "BRC": _f_brc, "BRR": _f_brr, "BRN": _f_brn, "SYS": _f_sys, "S16": _f_16, "SB": _f_sb,
 }
 
-# Operand specs: "Dc" = data register into field c, "Aa" = address register into field a, ...;
+# Operand specs: "Dc" = data register into field c, "Aa" = address register into field a, "Ea" =
+# extended register (even d pair) into field a, ...;
 # "#s9" signed / "#z9" zero-extended immediate of that width into the const field; "#n5" bit number;
 # "[Ab]o10" memory operand (base into b, offset signed 10/16 bit); "@15" branch target (disp15).
 # One row per encoding; the first row whose operand kinds and ranges match is used.
@@ -272,6 +279,9 @@ _TABLE: dict[str, list[_Form]] = {
     "st.h":   [("BO", 0x89, 0x22, "[Ab]o10 Da"), ("BOL", 0xF9, 0, "[Ab]o16 Da")],
     "st.w":   [("BO", 0x89, 0x24, "[Ab]o10 Da"), ("BOL", 0x59, 0, "[Ab]o16 Da")],
     "st.a":   [("BO", 0x89, 0x26, "[Ab]o10 Aa"), ("BOL", 0xB5, 0, "[Ab]o16 Aa")],
+    # atomic read-modify-write (BO, base + short offset addressing mode)
+    "ldmst":  [("BO", 0x49, 0x21, "[Ab]o10 Ea")],
+    "swap.w": [("BO", 0x49, 0x20, "[Ab]o10 Da")],
     # control flow
     "j":      [("B", 0x1D, 0, "@24")],
     "jl":     [("B", 0x5D, 0, "@24")],
@@ -324,7 +334,7 @@ def _match(spec: str, ops: tuple, symbols, pc: int) -> dict | None:
         return None
     fields: dict[str, int] = {}
     for kind, op in zip(kinds, ops, strict=True):
-        if kind[0] in "DA":                              # register
+        if kind[0] in "DAE":                             # register
             r = _reg(op)
             if r is None or r[0] != kind[0].lower():
                 return None
@@ -527,8 +537,8 @@ class Assembler:
         the two-instruction form (their value is unknown in pass 1).
         """
         r = _reg(reg)
-        if r is None:
-            raise AsmError(f"load_const needs a register, got {reg!r}")
+        if r is None or r[0] == "e":
+            raise AsmError(f"load_const needs a d or a register, got {reg!r}")
         known = isinstance(value, int) and not isinstance(value, bool)
         if known:
             value &= 0xFFFF_FFFF

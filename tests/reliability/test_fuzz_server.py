@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from tests.emulator.bridge_util import connect, recv_exact, roundtrip, running_board
 
 VALID = [  # well-formed requests to mutate: INIT, ECHO, INFO, NVM LIST, KEY EXPORT, COUNTER READ, CUSTOM
-    bytes.fromhex("01a50101010000000100000" "0"),
+    bytes.fromhex("01a501010100000001000000"),
     bytes.fromhex("01a5050102000000") + b"hello",
     bytes.fromhex("01a5040103000000"),
     bytes.fromhex("01a5050204000000000000000000"),
-    bytes.fromhex("01a5020305000000" "0500000000000000"),
-    bytes.fromhex("01a5020806000000" "0100000000000000"),
+    bytes.fromhex("01a50203050000000500000000000000"),
+    bytes.fromhex("01a50208060000000100000000000000"),
     bytes.fromhex("01a5010a07000000") + bytes(264),
 ]
 
@@ -27,8 +27,11 @@ packets = st.one_of(
         st.integers(0, 255),
         st.integers(8, 300),
     ),
-    st.builds(lambda kind, body: struct.pack("<HHHH", 0xA501, kind, 1, 0) + body,
-              st.integers(0, 0xFFFF), st.binary(max_size=300)),
+    st.builds(
+        lambda kind, body: struct.pack("<HHHH", 0xA501, kind, 1, 0) + body,
+        st.integers(0, 0xFFFF),
+        st.binary(max_size=300),
+    ),
 )
 
 _board = {}
