@@ -59,7 +59,7 @@ def mailbox_latency(soc) -> tuple[float, int]:
     """Mean virtual latency of bridge requests (request injected -> reply ready), in microseconds."""
     lat = []
     pending = None
-    for t, src, kind, detail in soc.trace.records:
+    for t, src, kind, _detail in soc.trace.records:
         if src == "bridge" and kind == "request":
             pending = t
         elif src == "bridge" and kind == "reply" and pending is not None:
@@ -105,9 +105,8 @@ def main() -> int:
             unix = rate(u, ECHO, n)
             nvm = nvm_rates(t, n // 3)
             lat_us, count = mailbox_latency(soc)
-    print(
-        f"echo over TCP:         {tcp:9.0f} round trips/s  (bare Python echo server: {base:.0f}/s, ratio {tcp / base:.2f})"
-    )
+    baseline = f"bare Python echo server: {base:.0f}/s, ratio {tcp / base:.2f}"
+    print(f"echo over TCP:         {tcp:9.0f} round trips/s  ({baseline})")
     print(f"echo over unix socket: {unix:9.0f} round trips/s")
     print(f"echo through the mailbox, virtual latency: {lat_us:.2f} us (mean of {count} requests, HSM @100 MHz)")
     if nvm is None:

@@ -1,7 +1,6 @@
 """Attached clients over TCP, unix sockets and TLS, byte for byte (vectors from wolfhsm-wire-core.md)."""
 
 import datetime
-import socket
 import ssl
 import struct
 import threading
@@ -111,7 +110,7 @@ def test_unix_socket(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- TLS
 def _cert(subject, issuer_key, issuer_name, key, ca=False):
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     b = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
