@@ -43,6 +43,8 @@ class Bus:
         start, _, target, ws = self._target(master, names, addr, size, "r")
         if not isinstance(target, Memory):
             raise AccessViolation(master, "r", addr, size, "block reads of MMIO are not supported")
+        if target.guard is not None:
+            ws += target.guard(addr, size, "r")
         return target.read(addr, size), ws
 
     def write(self, master: str, names: frozenset[str], addr: int, data: bytes, direct: bool = False) -> int:

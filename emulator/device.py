@@ -39,6 +39,15 @@ class DeviceContext(Protocol):
     def core_index(self, master: str) -> int:
         """Index of an app core among the board's app cores, or -1 for other masters."""
 
+    def memory(self, name: str) -> Any:
+        """A physical memory of the board (for controllers that own one, e.g. flash)."""
+
+    def console(self, source: str, text: str) -> None: ...
+
+    def wake(self, core: str) -> None: ...
+
+    def halt(self, core: str, code: int) -> None: ...
+
 
 class Device:
     """Base of every peripheral. Subclasses set REGS and may override the hooks."""
@@ -65,6 +74,9 @@ class Device:
 
     def reset(self) -> None:
         self.regs.reset()
+
+    def power_cut(self, rng: Any) -> None:
+        """Power fails now: tear whatever is in progress (rng: a seeded random.Random). Reset follows."""
 
     def save(self) -> Any:
         return self.regs.save(), {k: copy.deepcopy(getattr(self, k)) for k in self.STATE}

@@ -159,9 +159,10 @@ class Kernel:
 class DeviceCtx:
     """What one peripheral sees of the kernel (emulator.device.DeviceContext)."""
 
-    def __init__(self, kernel: Kernel, name: str, app_cores: list[str]) -> None:
+    def __init__(self, kernel: Kernel, name: str, app_cores: list[str], memories: dict | None = None) -> None:
         self.kernel = kernel
         self.name = name
+        self._memories = memories if memories is not None else {}
         self._app = app_cores
         self._index = {n: i for i, n in enumerate(app_cores)}
 
@@ -200,6 +201,9 @@ class DeviceCtx:
 
     def core_index(self, master: str) -> int:
         return self._index.get(master, -1)
+
+    def memory(self, name: str) -> Any:
+        return self._memories[name]
 
 
 def host_clock() -> float:

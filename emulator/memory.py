@@ -5,6 +5,7 @@ from __future__ import annotations
 import mmap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,9 @@ class Memory:
     wait_states: int = 0
     fill: int = 0
     backing: Path | None = None  # a file mapped shared (flash images that outlive the run)
+    # set by a controller that owns this memory (flash): called on Python-side reads and writes with
+    # (addr, size, kind); returns extra stall ticks or raises (e.g. a read of a sector being erased)
+    guard: Any = field(init=False, default=None, repr=False)
     version: int = field(init=False, default=0)  # bumped by every host-side write (loader, flash controller)
     buf: mmap.mmap = field(init=False, repr=False)
     array: np.ndarray = field(init=False, repr=False)

@@ -95,7 +95,7 @@ class Soc:
                 if not isinstance(v, want) or isinstance(v, bool):
                     raise errors.BoardError(str(board.path), f"{key}.{k}", f"must be {want.__name__}, got {v!r}")
             try:
-                self.devices[p.name] = cls(p.name, DeviceCtx(self.kernel, p.name, app_names), p.config)
+                self.devices[p.name] = cls(p.name, DeviceCtx(self.kernel, p.name, app_names, self.memory), p.config)
             except (KeyError, ValueError, TypeError) as e:
                 raise errors.BoardError(str(board.path), key, str(e)) from None
         intcs = [d for p, d in zip(board.peripherals, self.devices.values()) if p.type == "intc"]
@@ -104,6 +104,8 @@ class Soc:
         self.bus = Bus(self.memories, self.bus_mmio, self.mpu)
 
         self.quantum = quantum or board.quantum
+        self._fw_classes: dict[str, type] = {}
+        self.power_cuts = 0
         self.cores: list[Core] = []
         self.images: dict[str, ElfImage] = {}
         self._loaded: dict[str, list[tuple[int, int, Path]]] = {}
@@ -226,6 +228,7 @@ class Soc:
         except (ImportError, AttributeError) as e:
             raise errors.HsmemuError(f"core {spec.name}: cannot load firmware {fw_spec!r}: {e}") from None
         fw = cls()
+        self._fw_classes[spec.name] = cls
         names = frozenset({spec.name, spec.master or "hsm"})
         core = PythonCore(spec.name, spec.clock_hz, self.timebase.period(spec.clock_hz), names, self.kernel, fw)
         core.hal = Hal(core, self.kernel, self.bus, big, self.board, self.devices)
@@ -291,6 +294,55 @@ class Soc:
     @property
     def now(self) -> int:
         return self.kernel.now
+
+    # ------------------------------------------------------------------ power
+    def power_cut(self, at_ns: int | None = None, seed: int = 0) -> None:
+        """Cut the power at a virtual instant (now, or `at_ns` from now), then power on again.
+
+        Every device tears what it is doing (a flash operation leaves a partly programmed page or a
+        partly erased sector, in a pattern drawn from `seed`); RAM is lost, flash keeps its
+        contents; the cores restart from reset and the HSM firmware boots again from flash.
+        """
+        if at_ns is None:
+            self._power_cut_now(seed)
+        else:
+            self.kernel.schedule_at(self.kernel.now + self.timebase.ns(at_ns), self._power_cut_now, seed)
+
+    def _power_cut_now(self, seed: int) -> None:
+        import random
+
+        rng = random.Random(seed)
+        self.power_cuts += 1
+        self.trace.emit(self.kernel.now, "soc", "power-cut", f"seed {seed}")
+        for d in self.devices.values():
+            d.power_cut(rng)
+        self.reset()
+
+    def reset(self) -> None:
+        """Power-on reset at the current virtual time: RAM cleared, flash kept, cores and firmware restart."""
+        now = self.kernel.now
+        self.kernel.events.restore(([], self.kernel.events.save()[1]))
+        for m in self.memories:
+            if m.kind == "ram":
+                m.reset()
+        for name, image in self.images.items():  # the boot loader copies RAM images again
+            spec = self.board.core(name)
+            for seg in image.segments:
+                where = self._locate(spec, seg.addr, len(seg.data))  # type: ignore[arg-type]
+                if where is not None and where[0].kind == "ram":
+                    mem, off = where
+                    mem.array[off : off + len(seg.data)] = np.frombuffer(seg.data, dtype=np.uint8)
+        for d in self.devices.values():
+            d.reset()
+        for c in self.cores:
+            c.reset()
+            c.time = now
+            if isinstance(c, PythonCore):
+                fw = self._fw_classes[c.name]()
+                fw.hal = c.hal
+                c.firmware = fw
+                c.start()
+        self.kernel._refresh_running()
 
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> Snapshot:
