@@ -59,9 +59,18 @@ class RequestContext:
             self.hal.spend(cycles)
 
     # DMA: SoC addresses, checked against the board's allow list; hooks may veto (pre) or observe (post)
+    def dma_check(self, addr: int, size: int, write: bool) -> None:
+        """Raise DmaError unless [addr, addr+size) may be read (or written) by the HSM's DMA."""
+        if size == 0:
+            return
+        if self.hal is None or not self.hal.dma_allowed(addr, size, write):
+            raise DmaError(addr, size)
+
     def dma_read(self, addr: int, size: int) -> bytes:
         if size == 0:
             return b""
+        if self.hal is None:
+            raise DmaError(addr, size)
         self.server.run_dma_hooks("read", "pre", addr, size)
         try:
             data = self.hal.dma_read(addr, size)
@@ -73,6 +82,8 @@ class RequestContext:
     def dma_write(self, addr: int, data: bytes) -> None:
         if not data:
             return
+        if self.hal is None:
+            raise DmaError(addr, len(data))
         self.server.run_dma_hooks("write", "pre", addr, len(data))
         try:
             self.hal.dma_write(addr, data)

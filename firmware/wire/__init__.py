@@ -57,6 +57,7 @@ from .header import (
     encode_packet,
     next_seq,
 )
+from .messages.common import NVM_METADATA
 from .schema import ByteOrder, Message
 from .versions import (
     DEFAULT_WIRE_VERSION,
@@ -84,6 +85,7 @@ __all__ = [
     "Message",
     "MessageSpec",
     "NvmAction",
+    "NVM_METADATA",
     "NvmFlags",
     "SheAction",
     "SizeCheck",

@@ -185,6 +185,13 @@ class NvmService(Service):
         req = self._request(ctx, NvmAction.READDMA, payload)
         if req is None:
             return self._rc(ctx, NvmAction.READDMA, WhError.ABORTED)
+        # the client buffer is translated (checked) at the full requested length first, as in C
+        try:
+            if ctx.hal is None:
+                raise DmaError(req.data_hostaddr, req.data_len)
+            ctx.dma_check(req.data_hostaddr, req.data_len, write=True)
+        except DmaError as e:
+            return self._rc(ctx, NvmAction.READDMA, e.rc)
         # no MAX_READ_LEN check on the DMA path; the clamped bytes go to client memory
         rc, data = self._read_clamped(ctx, req.id, req.offset, req.data_len)
         if rc == WhError.OK:
