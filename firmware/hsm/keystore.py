@@ -69,6 +69,7 @@ __all__ = [
     "Op",
     "decode_metadata",
     "encode_metadata",
+    "make_metadata",
     "translate_from_client",
     "translate_to_client",
 ]

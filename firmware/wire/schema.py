@@ -372,6 +372,9 @@ class Message:
     * ``record_type`` -- the namedtuple returned by :meth:`unpack`.
     """
 
+    def __deepcopy__(self, memo: dict) -> Message:
+        return self  # immutable once declared: snapshots of firmware state share it
+
     def __init__(
         self,
         name: str,

@@ -105,6 +105,9 @@ class WireVersion:
     _by_kind: dict[int, MessageSpec] = field(init=False, repr=False, compare=False)
     _by_group: dict[int, MessageSpec] = field(init=False, repr=False, compare=False)
 
+    def __deepcopy__(self, memo: dict) -> WireVersion:
+        return self  # immutable: snapshots of firmware state share it
+
     def __post_init__(self) -> None:
         by_kind: dict[int, MessageSpec] = {}
         by_group: dict[int, MessageSpec] = {}

@@ -27,9 +27,16 @@ def test_every_app_core_runs_the_demo(board):
         assert lines == [
             f"hello from {arch} app core {i}",
             f"checksum {CHECKSUMS[i]}",
-            f"hsm reply {0xFFFFFFFF ^ (0x1000 + i):08x}",
+            f"hsm comm init: client {i + 1} server 57",
+            f"hsm echo: hello hsm from {arch} core {i}",
+            f"hsm nvm add 0x{0x20 + i:04x}: rc 0",
+            f"hsm nvm read 0x{0x20 + i:04x}: 16 bytes ok",
+            "hsm close: rc 0",
         ]
-    assert soc.core("hsm").firmware.served == n
+    fw = soc.core("hsm").firmware
+    assert fw.served == 5 * n and fw.server.nvm.list_ids() == [0x20 + i for i in range(n)] or sorted(
+        fw.server.nvm.list_ids()
+    ) == [0x20 + i for i in range(n)]
 
 
 @pytest.mark.parametrize("board", list(BOARDS))
@@ -65,7 +72,7 @@ def test_snapshot_restore_reproduces_the_run(board):
     del out[out_mark:]
     soc.run_ns(3_000_000)
     assert soc.trace.records[mark:] == first
-    assert out[out_mark:] == first_out and any("hsm reply" in t for _, t in first_out)
+    assert out[out_mark:] == first_out and any("hsm close" in t for _, t in first_out)
     assert soc.now == first_time
     assert len(first) > 20
 

@@ -1,10 +1,11 @@
 """The C demo firmware of the app cores (firmware/app/): the committed ELFs, their reproducible rebuild
-(tools/build_c_firmware.sh), and a bare-Unicorn smoke run of each ELF on one core.
+(tools/build_c_firmware.sh), and a bare-Unicorn smoke run of each ELF on every core of its board.
 
 The smoke run does not use the emulator: it maps the board's memories from the TOML, emulates UART,
-INTC and mailbox with `mmio_map` callbacks, and plays the HSM itself when the core waits for its reply.
-On Cortex-M it performs the exception entry/exit of IRQ 0 in Python (Unicorn has no NVIC), so the
-real `irq0_handler` runs.
+INTC and mailbox with `mmio_map` callbacks, and plays a minimal wolfHSM server itself (COMM INIT, ECHO,
+CLOSE, NVM ADDOBJECT/READ over the channel's CSR hand-shake) when the core waits for its reply. On
+Cortex-M it performs the exception entry/exit of IRQ 0 in Python (Unicorn has no NVIC) when PRIMASK is
+clear. The exact request bytes are checked against hand-written vectors in test_c_client_vectors.py.
 """
 
 from __future__ import annotations
@@ -188,7 +189,11 @@ def test_committed_elf(arch: str) -> None:
         entry = elf["e_entry"] & ~1
         assert _inside(entry, 4, flash)
         syms = _symbols(elf)
-        for name in ("_start", "main", "idle", "cpu_wait", "demo_checksum"):
+        for name in (
+            "_start", "main", "idle", "cpu_wait", "demo_checksum",
+            "wh_attach", "wh_call", "wh_init", "wh_echo", "wh_nvm_add", "wh_nvm_read", "wh_close", "wh_detach",
+            "board_reply_reset", "board_reply_wait",
+        ):
             assert name in syms, name
             assert _inside(syms[name] & ~1, 2, flash), name
         assert syms["_start"] & ~1 == entry
@@ -276,7 +281,8 @@ class Soc:
     hsm2htie: int = 0
     ht2hsmf: int = 0
     doorbells: int = 0
-    requests: list[int] = field(default_factory=list)
+    requests: list[tuple[int, int, bytes]] = field(default_factory=list)  # (kind, seq, payload)
+    nvm: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)  # id -> (metadata, data)
 
     @property
     def channel(self) -> int:
@@ -328,22 +334,51 @@ class Soc:
             self.doorbells += 1
 
     def hsm_answer(self) -> None:
-        """The HSM's turn: if this core rang, take its request, reply, and raise its IRQ line 0."""
+        """The HSM's turn: if this core rang, serve its request, reply, and raise its IRQ line 0."""
         bit = 1 << self.core_id
         if not self.ht2hsmf & bit:
             return
         self.ht2hsmf &= ~bit
-        fmt = self.target.endian + "I"
-        (request,) = struct.unpack(fmt, self.uc.mem_read(self.channel + 8, 4))
-        self.requests.append(request)
-        self.uc.mem_write(self.channel + 0x1000 + 8, struct.pack(fmt, reply_for(request)))
-        self.hsm2htf |= bit
-        if self.hsm2htie & bit:
+        e = self.target.endian
+        notify, length, ack, wait = struct.unpack(e + "4H", self.uc.mem_read(self.channel, 8))
+        (resp_notify,) = struct.unpack(e + "H", self.uc.mem_read(self.channel + 0x1000, 2))
+        assert notify != resp_notify, "doorbell without a new request"
+        packet = bytes(self.uc.mem_read(self.channel + 8, length))
+        magic, kind, seq, aux = struct.unpack(e + "4H", packet[:8])
+        assert (magic, aux) == (0xA501, 0)
+        payload = packet[8:]
+        self.requests.append((kind, seq, payload))
+        reply = packet[:8] + self.serve(kind, payload)
+        self.uc.mem_write(self.channel + 0x1000 + 8, reply)
+        self.uc.mem_write(self.channel + 0x1000, struct.pack(e + "4H", notify, len(reply), ack, wait))
+        if not self.hsm2htf & bit and self.hsm2htie & bit:
             self.pending |= 1 << self.hal["IRQ_LINE_MAILBOX"]
+        self.hsm2htf |= bit
+
+    def serve(self, kind: int, payload: bytes) -> bytes:
+        """A minimal wolfHSM server: the response payload for one request (core spec 3, 4)."""
+        e = self.target.endian
+        if kind == 0x0101:  # COMM INIT: client id, server id
+            (client_id,) = struct.unpack(e + "I", payload)
+            return struct.pack(e + "2I", client_id, SERVER_ID)
+        if kind == 0x0105:  # COMM ECHO
+            return payload
+        if kind == 0x0103:  # COMM CLOSE
+            return b""
+        if kind == 0x0204:  # NVM ADDOBJECT: metadata (32) + data
+            obj_id, _access, _flags, size = struct.unpack(e + "4H", payload[:8])
+            assert len(payload) == 32 + size
+            self.nvm[obj_id] = (payload[:32], payload[32:])
+            return struct.pack(e + "i", 0)
+        if kind == 0x0208:  # NVM READ: rc + data
+            obj_id, offset, size = struct.unpack(e + "3H", payload)
+            if obj_id not in self.nvm:
+                return struct.pack(e + "i", -2104)
+            return struct.pack(e + "i", 0) + self.nvm[obj_id][1][offset : offset + size]
+        return b""
 
 
-def reply_for(request: int) -> int:
-    return 0x5A5A_0000 | request
+SERVER_ID = 57  # the example server's id (core spec 0)
 
 
 # Registers of a Cortex-M exception frame, in stacking order (PC and xPSR follow).
@@ -436,7 +471,7 @@ class Runner:
             pc = vectors[1]
         else:
             pc = self.entry
-        for _ in range(20):
+        for _ in range(100):
             self.stop = None
             uc.emu_start(pc | thumb, UNTIL, count=MAX_INSNS)
             if self.stop == "idle" or soc.halted:
@@ -469,24 +504,37 @@ def test_smoke_run_on_unicorn(arch: str, core_id: int) -> None:
     runner.run()
     soc = runner.soc
     text = soc.uart.decode("ascii")
-    reply = reply_for(0x1000 + core_id)
+    checksum = demo_checksum(core_id)
+    obj = 0x20 + core_id
     assert text == (
         f"hello from {arch} app core {core_id}\n"
-        f"checksum {demo_checksum(core_id):08x}\n"
-        f"hsm reply {reply:08x}\n"
+        f"checksum {checksum:08x}\n"
+        f"hsm comm init: client {core_id + 1} server {SERVER_ID}\n"
+        f"hsm echo: hello hsm from {arch} core {core_id}\n"
+        f"hsm nvm add 0x{obj:04x}: rc 0\n"
+        f"hsm nvm read 0x{obj:04x}: 16 bytes ok\n"
+        "hsm close: rc 0\n"
     )
     assert not soc.halted
-    assert soc.requests == [0x1000 + core_id]
-    assert soc.doorbells == 1
-    assert soc.hsm2htie == 1 << core_id
-    assert soc.enable == 1  # line 0 only
-    assert soc.hsm2htf == 0 and soc.pending == 0  # reply flag and IRQ line acknowledged
+    assert [(kind, seq) for kind, seq, _ in soc.requests] == [
+        (0x0101, 1), (0x0105, 2), (0x0204, 3), (0x0208, 4), (0x0103, 5)
+    ]
+    data = b"".join(((checksum + k) & 0xFFFFFFFF).to_bytes(4, "big") for k in range(4))
+    meta, stored = soc.nvm[obj]
+    assert stored == data
+    assert meta[8:] == f"demo-core{core_id}".encode().ljust(24, b"\0")
+    assert soc.doorbells == 5
+    assert soc.hsm2htie == 0 and soc.enable == 0  # detached: reply interrupt masked again
+    assert soc.hsm2htf == 0 and soc.pending == 0  # every reply flag and IRQ line acknowledged
     (lock,) = struct.unpack(target.endian + "I", runner.uc.mem_read(soc.hal["APP_SHARED_BASE"], 4))
     assert lock == 0  # the HSM2HTIE spinlock was released
     if arch == "arm":
-        assert runner.irq_entries == runner.irq_exits == 1
+        # This runner delivers IRQ 0 only when the core wakes; the firmware sleeps with PRIMASK set
+        # (cpsid i; wfi; cpsie i), so here the replies are acknowledged by the thread code.
+        assert runner.irq_entries == runner.irq_exits
         local = soc.hal["CORE_RAM_BASE"] + core_id * soc.hal["CORE_RAM_SIZE"]
-        assert struct.unpack("<2I", runner.uc.mem_read(local, 8)) == (1, 1)  # reply flag, irq count
+        _flag, count = struct.unpack("<2I", runner.uc.mem_read(local, 8))
+        assert count == runner.irq_entries
 
 
 @pytest.mark.parametrize(("arch", "core_id"), [("ppc", 3), ("arm", 4)])

@@ -88,6 +88,9 @@ FORMS = [
     (("st.b", "[a14]0x1000", "d1"), "st.b", "[a14]#0x1000, d1"),        # BOL 0xE9
     (("st.h", "[a14]0x1000", "d1"), "st.h", "[a14]#0x1000, d1"),        # BOL 0xF9
     (("st.a", "[a14]0x1000", "a1"), "st.a", "[a14]#0x1000, a1"),        # BOL 0xB5
+    (("ldmst", "[a14]0x2c", "e0"), "ldmst", "[a14]#0x2c, e0"),          # BO 0x49/0x21
+    (("ldmst", "[a3]-4", "e14"), "ldmst", "[a3]#-4, e14"),
+    (("swap.w", "[a3]4", "d2"), "swap.w", "[a3]#4, d2"),                # BO 0x49/0x20
     (("j", "_start"), "j", "#0x80000000"),                              # B 0x1D
     (("jl", "_start"), "jl", "#0x80000000"),                            # B 0x5D
     (("call", "_start"), "call", "#0x80000000"),                        # B 0x6D
@@ -161,6 +164,8 @@ RAW = [
     (("sh", "d6", "d2", -31), 6 << 28 | 0x00 << 21 | (-31 & 0x1FF) << 12 | 2 << 8 | 0x8F),
     (("st.w", "[a14]0x1008", "d1"), (0x1008 >> 6 & 0xF) << 28 | (0x1008 >> 10) << 22 | (0x1008 & 0x3F) << 16
      | 14 << 12 | 1 << 8 | 0x59),                                        # BOL
+    (("ldmst", "[a14]44", "e2"), 0x21 << 22 | 44 << 16 | 14 << 12 | 2 << 8 | 0x49),   # BO, a = even d of the pair
+    (("swap.w", "[a2]-8", "d3"), (-8 & 0x3FF) >> 6 << 28 | 0x20 << 22 | (-8 & 0x3F) << 16 | 2 << 12 | 3 << 8 | 0x49),
 ]
 
 
@@ -203,6 +208,14 @@ def test_errors():
         asm.assemble()
     with pytest.raises(AsmError):
         encode("ld.w", ("a0", "[a2]0"))     # ld.w needs a data register
+    with pytest.raises(AsmError, match="no encoding"):
+        encode("ldmst", ("[a2]0", "e3"))    # extended registers are even pairs
+    with pytest.raises(AsmError, match="no encoding"):
+        encode("ldmst", ("[a2]0", "d2"))
+    with pytest.raises(AsmError, match="no encoding"):
+        encode("ldmst", ("[a2]0x1000", "e2"))   # BO only: off10
+    with pytest.raises(AsmError, match="d or a register"):
+        Assembler(BASE).load_const("e2", 1)
     with pytest.raises(AttributeError):
         Assembler(BASE).frobnicate  # noqa: B018
 
@@ -384,6 +397,42 @@ def test_program_runs_in_unicorn():
     assert got == expected
 
 
+def test_ldmst_and_swap_run_in_unicorn():
+    """ldmst: word = word & ~mask | value & mask as one read and one write (also on MMIO);
+    swap.w: register and memory word exchanged."""
+    a = Assembler(BASE)
+    a.label("_start")
+    a.load_const("a2", RAM)
+    a.load_const("a3", 0xF000_0000)
+    a.load_const("d0", 0x0000_00F0)                          # e0 = d1:d0 = mask:value
+    a.load_const("d1", 0x0000_0FF0)
+    a.ldmst("[a2]4", "e0")
+    a.ldmst("[a3]0x2c", "e0")
+    a.load_const("d5", 0x1234_5678)
+    a.swap_w("[a2]8", "d5")
+    a.label("done")
+    a.nop()
+    prog = a.assemble()
+    uc = _uc(prog)
+    uc.mem_write(RAM, struct.pack("<3I", 0, 0xAAAA_AAAA, 0xCAFE_F00D))
+    reg, log = [0x1234_5555], []
+
+    def mmio_r(uc, off, size, _):
+        log.append(("r", off, size))
+        return reg[0]
+
+    def mmio_w(uc, off, size, value, _):
+        log.append(("w", off, size, value))
+        reg[0] = value
+
+    uc.mmio_map(0xF000_0000, 0x4000, mmio_r, None, mmio_w, None)
+    uc.emu_start(prog.entry, prog.symbols["done"].value, count=100)
+    assert uc.reg_read(tc.UC_TRICORE_REG_PC) == prog.symbols["done"].value
+    assert struct.unpack("<2I", uc.mem_read(RAM + 4, 8)) == (0xAAAA_A0FA, 0x1234_5678)
+    assert log == [("r", 0x2C, 4), ("w", 0x2C, 4, 0x1234_50F5)]
+    assert uc.reg_read(tc.UC_TRICORE_REG_D5) == 0xCAFE_F00D
+
+
 # ---------------------------------------------------------------------------------------------
 # (c) the ELF writer's output reads back with pyelftools
 # ---------------------------------------------------------------------------------------------
@@ -505,47 +554,49 @@ def _checksum(core_id):
 
 @pytest.mark.parametrize("core_id", range(6))
 def test_demo_firmware_smoke(core_id):
+    """Up to the first wolfHSM request: hello, checksum, channel attach, COMM INIT sent, asleep.
+    (The whole request sequence against a responder: tests/tools/test_tricore_wolfhsm_demo.py.)"""
     elf, syms, uc = _load("tricore_demo.elf")
     assert elf.header.e_entry == syms["_start"] == 0x8000_0000
     board = _Board(uc, core_id)
+    board.ie = 0b10_0000 if core_id != 5 else 0b1           # another core's enable bit is set already
+    others = board.ie
     stops = []
 
     def stop_here(uc, addr, size, _):                        # what the emulator does at `wait`
         stops.append(addr)
         uc.emu_stop()
 
-    for name in ("wait_reply", "idle"):
+    for name in ("hsm_wait", "idle"):
         uc.hook_add(unicorn.UC_HOOK_CODE, stop_here, begin=syms[name], end=syms[name])
     uc.emu_start(syms["_start"], 0xFFFF_FFF0, count=1_000_000)
-    assert stops == [syms["wait_reply"]]                     # the reply is not pending yet
+    assert stops == [syms["hsm_wait"]]                       # no response yet: the core sleeps
     assert struct.unpack("<I", uc.mem_read(0xD000_0000, 4))[0] == core_id    # core_id_var
     assert uc.reg_read(tc.UC_TRICORE_REG_SP) == 0xD001_8000
     channel = 0x9004_0000 + core_id * 0x2000
-    assert struct.unpack("<I", uc.mem_read(channel + 8, 4))[0] == 0x1000 + core_id
-    assert board.ie == 1 << core_id and board.enable & 1
+    # request CSR: notify 1, len 12, ack 0, wait 0; packet: magic 01 a5, COMM INIT 0x0101, seq 1,
+    # aux 0, client id = core id + 1
+    assert struct.unpack("<4H", uc.mem_read(channel, 8)) == (1, 12, 0, 0)
+    assert bytes(uc.mem_read(channel + 8, 12)) == bytes([1, 0xA5, 1, 1, 1, 0, 0, 0, core_id + 1, 0, 0, 0])
+    assert struct.unpack("<4H", uc.mem_read(channel + 0x1000, 8)) == (0, 0, 0, 0)
+    assert board.ie == others | 1 << core_id and board.enable & 1
     assert ("mbox", 0x20, 1 << core_id) in board.writes      # doorbell
-    # the HSM answers: reply word, line 0 pending; resume after the wait
-    uc.mem_write(channel + 0x1008, struct.pack("<I", 0xC0DE_0000 + core_id))
-    board.pending = 1
-    uc.emu_start(syms["wait_reply"] + 4, 0xFFFF_FFF0, count=100_000)
-    assert stops[-1] == syms["idle"]
-    assert board.pending == 0 and ("mbox", 0x28, 1 << core_id) in board.writes
     assert board.text == (f"hello from tricore app core {core_id}\n"
-                          f"checksum {_checksum(core_id):08x}\n"
-                          f"hsm reply {0xC0DE_0000 + core_id:08x}\n")
+                          f"checksum {_checksum(core_id):08x}\n")
     assert fw.checksum(core_id) == _checksum(core_id)
 
 
 def test_demo_firmware_pending_already_set():
-    """As in the brief: PENDING reads 1 at once, so the core runs straight to idle."""
+    """A line 0 pending before any response is acknowledged (with the HSM2HTF bit) and the core
+    goes to sleep instead of spinning or running on."""
     _, syms, uc = _load("tricore_demo.elf")
     board = _Board(uc, 0)
     board.pending = 1
-    uc.hook_add(unicorn.UC_HOOK_CODE, lambda uc, *_: uc.emu_stop(), begin=syms["idle"], end=syms["idle"])
+    uc.hook_add(unicorn.UC_HOOK_CODE, lambda uc, *_: uc.emu_stop(), begin=syms["hsm_wait"], end=syms["hsm_wait"])
     uc.emu_start(syms["_start"], 0xFFFF_FFF0, count=1_000_000)
-    assert uc.reg_read(tc.UC_TRICORE_REG_PC) == syms["idle"]
-    assert board.text.startswith("hello from tricore app core 0\nchecksum ")
-    assert f"checksum {_checksum(0):08x}\n" in board.text
+    assert uc.reg_read(tc.UC_TRICORE_REG_PC) == syms["hsm_wait"]
+    assert board.pending == 0 and ("mbox", 0x28, 1) in board.writes
+    assert board.text == f"hello from tricore app core 0\nchecksum {_checksum(0):08x}\n"
 
 
 def test_mpu_probe_faults_at_probe_load():
@@ -573,7 +624,7 @@ def test_spin_firmware_loops_without_mmio():
         uc.reg_read(tc.UC_TRICORE_REG_D0) >> 16)
 
 
-@pytest.mark.parametrize(("name", "wait_symbols"), [("tricore_demo.elf", {"wait_reply", "idle"}),
+@pytest.mark.parametrize(("name", "wait_symbols"), [("tricore_demo.elf", {"hsm_wait", "idle"}),
                                                     ("tricore_mpu_probe.elf", {"idle"}),
                                                     ("tricore_spin.elf", set())])
 def test_text_is_pure_code_and_waits_are_at_symbols(name, wait_symbols):

@@ -7,14 +7,24 @@
  * What it does, on core N:
  *   1. prints "hello from <arch> app core N\n" on the UART;
  *   2. computes demo_checksum(N) and prints "checksum xxxxxxxx\n" (8 lowercase hex digits);
- *   3. mailbox ping: writes 0x1000 + N into the data of its channel's request block, enables
- *      its bit in HSM2HTIE and IRQ line 0 in the INTC, rings HT2HSMF bit N, waits for the
- *      reply interrupt (board_reply_wait), clears HSM2HTF bit N and prints
- *      "hsm reply xxxxxxxx\n" with the first data word of the response block;
- *   4. idles forever in `idle` (start.S).
+ *   3. talks wolfHSM to the HSM over its mailbox channel (wh_mbox_client.c), one line each:
+ *        COMM INIT, client id N + 1    "hsm comm init: client <id> server <server id>"
+ *        COMM ECHO                     "hsm echo: hello hsm from <arch> core N"
+ *        NVM ADDOBJECT 0x0020 + N      "hsm nvm add 0x00XX: rc 0"
+ *          label "demo-coreN", access ANY, flags NONE, 16 data bytes: the words
+ *          checksum + 0 .. checksum + 3, each most significant byte first
+ *        NVM READ 0x0020 + N, 16 bytes "hsm nvm read 0x00XX: 16 bytes ok"
+ *        COMM CLOSE                    "hsm close: rc 0"
+ *      (errors: "hsm comm init: rc R", "hsm echo: rc R", "hsm nvm read 0x00XX: rc R" or
+ *      "... N bytes mismatch"; R in decimal, negative with a minus sign);
+ *   4. detaches from the channel (reply interrupt masked) and idles forever in `idle` (start.S).
  */
 #include "demo.h"
 #include "hal.h"
+#include "wh_mbox_client.h"
+
+#define DEMO_NVM_ID_BASE   0x0020u
+#define DEMO_NVM_DATA_LEN  16u
 
 #define CHECKSUM_ITERATIONS 20000u
 
@@ -32,11 +42,12 @@ static void uart_puts(const char *s)
     }
 }
 
-static void uart_put_hex32(uint32_t value)
+/* The low `digits` hex digits of value, lowercase. */
+static void uart_put_hex(uint32_t value, int digits)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (int shift = 28; shift >= 0; shift -= 4) {
-        uart_putc(digits[(value >> shift) & 0xFu]);
+    static const char hex[] = "0123456789abcdef";
+    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) {
+        uart_putc(hex[(value >> shift) & 0xFu]);
     }
 }
 
@@ -51,6 +62,48 @@ static void uart_put_dec(uint32_t value)
     while (n > 0) {
         uart_putc(buf[--n]);
     }
+}
+
+static void uart_put_int(int32_t value)
+{
+    if (value < 0) {
+        uart_putc('-');
+        uart_put_dec(0u - (uint32_t)value);
+    } else {
+        uart_put_dec((uint32_t)value);
+    }
+}
+
+static void uart_put_bytes(const char *p, uint32_t n)
+{
+    for (uint32_t i = 0u; i < n; i++) {
+        uart_putc(p[i]);
+    }
+}
+
+/* Appends the NUL-terminated s to buf[n..]; returns the new length (buf is NUL-terminated). */
+static uint32_t str_append(char *buf, uint32_t n, const char *s)
+{
+    while (*s != '\0') {
+        buf[n++] = *s++;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+static uint32_t str_append_dec(char *buf, uint32_t n, uint32_t value)
+{
+    char digits[10];
+    int k = 0;
+    do {
+        digits[k++] = (char)('0' + value % 10u);
+        value /= 10u;
+    } while (value != 0u);
+    while (k > 0) {
+        buf[n++] = digits[--k];
+    }
+    buf[n] = '\0';
+    return n;
 }
 
 /*
@@ -76,62 +129,99 @@ __attribute__((noinline)) uint32_t demo_checksum(uint32_t seed)
     return acc;
 }
 
-/*
- * A spinlock on a word shared by all app cores (APP_MBOX_LOCK, zero at power-on).
- * HSM2HTIE is one register for all cores, so setting a bit is a read-modify-write; the cores
- * run the same code in lock-step, and without the lock two of them could read the old value
- * in the same window and one enable bit would be lost (that core would then sleep forever).
- */
-static void app_lock_take(uint32_t owner)
+static void print_rc_line(const char *what, int rc)
 {
-    volatile uint32_t *lock = (volatile uint32_t *)APP_MBOX_LOCK;
-    uint32_t expected;
-    do {
-        expected = 0u;
-    } while (!__atomic_compare_exchange_n(lock, &expected, owner, 0, __ATOMIC_ACQUIRE,
-                                          __ATOMIC_RELAXED));
+    uart_puts(what);
+    uart_puts("rc ");
+    uart_put_int(rc);
+    uart_putc('\n');
 }
 
-static void app_lock_give(void)
+/* The wolfHSM part of the demo (step 3 and 4 above). */
+static void demo_hsm(uint32_t id, uint32_t checksum)
 {
-    __atomic_store_n((volatile uint32_t *)APP_MBOX_LOCK, 0u, __ATOMIC_RELEASE);
+    struct wh_mbox ch;
+    wh_attach(&ch, id);
+
+    int rc = wh_init(&ch, id + 1u);
+    if (rc == WH_ERROR_OK) {
+        uart_puts("hsm comm init: client ");
+        uart_put_dec(ch.client_id);
+        uart_puts(" server ");
+        uart_put_dec(ch.server_id);
+        uart_putc('\n');
+    } else {
+        print_rc_line("hsm comm init: ", rc);
+    }
+
+    char text[40];
+    uint32_t len = str_append(text, 0u, "hello hsm from " HAL_ARCH_NAME " core ");
+    len = str_append_dec(text, len, id);
+    char echo[sizeof text];
+    uint16_t echo_len;
+    rc = wh_echo(&ch, text, (uint16_t)len, echo, &echo_len);
+    if (rc == WH_ERROR_OK) {
+        uart_puts("hsm echo: ");
+        uart_put_bytes(echo, echo_len);
+        uart_putc('\n');
+    } else {
+        print_rc_line("hsm echo: ", rc);
+    }
+
+    uint16_t obj = (uint16_t)(DEMO_NVM_ID_BASE + id);
+    char label[WH_NVM_LABEL_LEN];
+    str_append_dec(label, str_append(label, 0u, "demo-core"), id);
+    uint8_t data[DEMO_NVM_DATA_LEN];
+    for (uint32_t k = 0u; k < DEMO_NVM_DATA_LEN / 4u; k++) {
+        uint32_t word = checksum + k;
+        data[4u * k + 0u] = (uint8_t)(word >> 24);
+        data[4u * k + 1u] = (uint8_t)(word >> 16);
+        data[4u * k + 2u] = (uint8_t)(word >> 8);
+        data[4u * k + 3u] = (uint8_t)word;
+    }
+    rc = wh_nvm_add(&ch, obj, WH_NVM_ACCESS_ANY, WH_NVM_FLAGS_NONE, label, data,
+                    DEMO_NVM_DATA_LEN);
+    uart_puts("hsm nvm add 0x");
+    uart_put_hex(obj, 4);
+    print_rc_line(": ", rc);
+
+    uint8_t back[DEMO_NVM_DATA_LEN];
+    uint16_t back_len;
+    rc = wh_nvm_read(&ch, obj, 0u, DEMO_NVM_DATA_LEN, back, &back_len);
+    uart_puts("hsm nvm read 0x");
+    uart_put_hex(obj, 4);
+    if (rc != WH_ERROR_OK) {
+        print_rc_line(": ", rc);
+    } else {
+        int same = back_len == DEMO_NVM_DATA_LEN;
+        for (uint32_t i = 0u; same && i < DEMO_NVM_DATA_LEN; i++) {
+            same = back[i] == data[i];
+        }
+        uart_puts(": ");
+        uart_put_dec(back_len);
+        uart_puts(same ? " bytes ok\n" : " bytes mismatch\n");
+    }
+
+    rc = wh_close(&ch);
+    print_rc_line("hsm close: ", rc);
+
+    wh_detach(&ch);
 }
 
 int main(void)
 {
     uint32_t id = reg_read(INTC_BASE + INTC_CORE_ID);
-    uint32_t bit = 1u << id;
-    uintptr_t channel = MBOX_CHANNEL_BASE(id);
 
     uart_puts("hello from " HAL_ARCH_NAME " app core ");
     uart_put_dec(id);
     uart_putc('\n');
 
+    uint32_t checksum = demo_checksum(id);
     uart_puts("checksum ");
-    uart_put_hex32(demo_checksum(id));
+    uart_put_hex(checksum, 8);
     uart_putc('\n');
 
-    /* Mailbox ping. */
-    reg_write(channel + CH_REQUEST + CH_DATA, 0x1000u + id);
-
-    app_lock_take(id + 1u);
-    reg_write(MBOX_BASE + MBOX_HSM2HTIE, reg_read(MBOX_BASE + MBOX_HSM2HTIE) | bit);
-    app_lock_give();
-
-    board_reply_arm(id);
-    reg_write(INTC_BASE + INTC_ENABLE,
-              reg_read(INTC_BASE + INTC_ENABLE) | (1u << IRQ_LINE_MAILBOX));
-    hal_barrier();
-    reg_write(MBOX_BASE + MBOX_HT2HSMF, bit);
-
-    board_reply_wait(id);
-
-    reg_write(MBOX_BASE + MBOX_HSM2HTF, bit);
-    uint32_t reply = reg_read(channel + CH_RESPONSE + CH_DATA);
-
-    uart_puts("hsm reply ");
-    uart_put_hex32(reply);
-    uart_putc('\n');
+    demo_hsm(id, checksum);
 
     idle();
 }

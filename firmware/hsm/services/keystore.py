@@ -123,14 +123,15 @@ class KeystoreService(Service):
 
     @staticmethod
     def _dma_read(ctx: RequestContext, addr: int, size: int) -> bytes:
+        """ctx.dma_read; a server without a HAL (no DMA engine) refuses every transfer, as NVM does."""
         if ctx.hal is None and size:
-            raise KeystoreError(WhError.NOTREADY, "no DMA on this server")
+            raise DmaError(addr, size)
         return ctx.dma_read(addr, size)
 
     @staticmethod
     def _dma_write(ctx: RequestContext, addr: int, data: bytes) -> None:
         if ctx.hal is None and data:
-            raise KeystoreError(WhError.NOTREADY, "no DMA on this server")
+            raise DmaError(addr, len(data))
         ctx.dma_write(addr, data)
 
     def _check_user(self, ctx: RequestContext, key_id: int) -> None:
@@ -257,17 +258,15 @@ class KeystoreService(Service):
         cfg = ctx.config
         if len(payload) > cfg.comm_data_len:
             return ECHO
-        head = spec.request.size
         cipher, blob = 0, b""
         try:
-            if len(payload) < head:
+            if len(payload) < spec.request.size:
                 raise KeystoreError(WhError.BADARGS, "short request")
             req = spec.request.unpack_lenient(ctx.order, payload)
             if req.keySz > cfg.keywrap_max_key_size:
                 raise KeystoreError(WhError.BADARGS, "key too large to wrap")
-            wrapped_sz = _KEY_BLOB_MIN + req.keySz
-            if NVM_METADATA_SIZE + req.keySz > cfg.comm_data_len - head or (
-                spec.response.size + wrapped_sz > cfg.comm_data_len
+            if NVM_METADATA_SIZE + req.keySz > cfg.comm_data_len - spec.request.size or (
+                spec.response.size + _KEY_BLOB_MIN + req.keySz > cfg.comm_data_len
             ):
                 raise KeystoreError(WhError.BUFFER_SIZE, "exceeds the message buffer")
             cipher = req.cipherType
@@ -284,33 +283,13 @@ class KeystoreService(Service):
             rc, blob = e.rc, b""
         return spec.response.pack(ctx.order, rc=rc, cipherType=cipher, wrappedKey=blob)
 
-    def _unwrap_key(self, ctx: RequestContext, spec: Any, payload: bytes, short_rc: int) -> tuple[int, Any, Any]:
-        """Common front of KEYUNWRAPEXPORT / KEYUNWRAPCACHE: checks, KEK (USAGE_WRAP), decrypt.
-
-        Returns (cipherType to echo, metadata, key bytes); raises KeystoreError carrying the
-        cipherType to echo as `e.cipher`.
-        """
-        cfg = ctx.config
-        head = spec.request.size
-        cipher = 0
-        try:
-            if len(payload) < head:
-                raise KeystoreError(WhError.BADARGS, "short request")
-            req = spec.request.unpack_lenient(ctx.order, payload)
-            if req.wrappedKeySz > cfg.comm_data_len - head:
-                raise KeystoreError(WhError.BUFFER_SIZE, "exceeds the message buffer")
-            cipher = req.cipherType
-            if cipher != AES_GCM:
-                raise KeystoreError(WhError.BADARGS, f"cipherType {cipher}")
-            if req.wrappedKeySz < _KEY_BLOB_MIN:
-                raise KeystoreError(short_rc, "blob shorter than header + metadata")
-            kek = self.ks.kek(ctx, self.ks.server_id(ctx, req.serverKeyId), usage=NvmFlags.USAGE_WRAP)
-            blob = _sized(req.wrappedKey, req.wrappedKeySz, req.wrappedKeySz)
-            plain = self.ks.unwrap(ctx, kek, blob)
-        except KeystoreError as e:
-            e.cipher = cipher  # type: ignore[attr-defined]
-            raise
-        return cipher, decode_metadata(SERVER_ORDER, plain[:NVM_METADATA_SIZE]), plain[NVM_METADATA_SIZE:]
+    def _open_key_blob(self, ctx: RequestContext, req: Any, short_rc: int) -> tuple[Any, bytes]:
+        """Unwrap a key blob under a USAGE_WRAP KEK: (metadata, key bytes)."""
+        if req.wrappedKeySz < _KEY_BLOB_MIN:
+            raise KeystoreError(short_rc, "blob shorter than header + metadata")
+        kek = self.ks.kek(ctx, self.ks.server_id(ctx, req.serverKeyId), usage=NvmFlags.USAGE_WRAP)
+        plain = self.ks.unwrap(ctx, kek, _sized(req.wrappedKey, req.wrappedKeySz, req.wrappedKeySz))
+        return decode_metadata(SERVER_ORDER, plain[:NVM_METADATA_SIZE]), plain[NVM_METADATA_SIZE:]
 
     def key_unwrap_export(self, ctx: RequestContext, payload: bytes) -> Any:
         spec = self._msg(KeyAction.KEYUNWRAPEXPORT)
@@ -318,8 +297,12 @@ class KeystoreService(Service):
             return ECHO
         cipher = 0
         try:
+            req = self._wrap_request(ctx, spec, payload, "wrappedKeySz")
+            cipher = req.cipherType
+            if cipher != AES_GCM:
+                raise KeystoreError(WhError.BADARGS, f"cipherType {cipher}")
             # v1.4.0: a blob shorter than 60 bytes underflows keySz -> BUFFER_SIZE (diff §8)
-            cipher, meta, key = self._unwrap_key(ctx, spec, payload, WhError.BUFFER_SIZE)
+            meta, key = self._open_key_blob(ctx, req, WhError.BUFFER_SIZE)
             if keyid_id(meta.id) == 0:
                 raise KeystoreError(WhError.BADARGS, "erased key id")
             if keyid_type(meta.id) != KeyIdType.WRAPPED:
@@ -328,7 +311,7 @@ class KeystoreService(Service):
                 raise KeystoreError(WhError.ACCESS, "non-exportable key")
             self._check_user(ctx, meta.id)
         except KeystoreError as e:
-            cipher = getattr(e, "cipher", cipher)
+            # always 8 + 32 + keySz: 40 bytes with zero metadata on error
             return spec.response.pack(ctx.order, rc=e.rc, cipherType=cipher, keySz=0)
         return spec.response.pack(
             ctx.order, rc=WhError.OK, cipherType=cipher, metadata=encode_metadata(ctx.order, meta), key=key
@@ -340,7 +323,11 @@ class KeystoreService(Service):
             return ECHO
         cipher, client_id = 0, 0
         try:
-            cipher, meta, key = self._unwrap_key(ctx, spec, payload, WhError.BADARGS)
+            req = self._wrap_request(ctx, spec, payload, "wrappedKeySz")
+            cipher = req.cipherType
+            if cipher != AES_GCM:
+                raise KeystoreError(WhError.BADARGS, f"cipherType {cipher}")
+            meta, key = self._open_key_blob(ctx, req, WhError.BADARGS)
             if meta.len != len(key) or keyid_id(meta.id) == 0:
                 raise KeystoreError(WhError.BADARGS, "bad unwrapped metadata")
             if keyid_type(meta.id) != KeyIdType.WRAPPED:
@@ -351,7 +338,7 @@ class KeystoreService(Service):
             client_id = self.ks.client_id(self.ks.cache(ctx, meta, key))
             rc = WhError.OK
         except KeystoreError as e:
-            rc, cipher, client_id = e.rc, getattr(e, "cipher", cipher), 0
+            rc, client_id = e.rc, 0
         return spec.response.pack(ctx.order, rc=rc, keyId=client_id, cipherType=cipher)
 
     # ---------------------------------------------------------------- data wrap
@@ -361,17 +348,14 @@ class KeystoreService(Service):
         cfg = ctx.config
         if len(payload) > cfg.comm_data_len:
             return ECHO
-        head = spec.request.size
         cipher, blob = 0, b""
         try:
-            if len(payload) < head:
+            if len(payload) < spec.request.size:
                 raise KeystoreError(WhError.BADARGS, "short request")
-            req = spec.request.unpack_lenient(ctx.order, payload)
-            if req.dataSz > cfg.keywrap_max_data_size:
+            if spec.request.unpack_lenient(ctx.order, payload).dataSz > cfg.keywrap_max_data_size:
                 raise KeystoreError(WhError.BADARGS, "data too large to wrap")
-            if req.dataSz > cfg.comm_data_len - head or (
-                spec.response.size + KEYWRAP_AES_GCM_HEADER_SIZE + req.dataSz > cfg.comm_data_len
-            ):
+            req = self._wrap_request(ctx, spec, payload, "dataSz")
+            if spec.response.size + KEYWRAP_AES_GCM_HEADER_SIZE + req.dataSz > cfg.comm_data_len:
                 raise KeystoreError(WhError.BUFFER_SIZE, "exceeds the message buffer")
             cipher = req.cipherType
             if cipher != AES_GCM:
@@ -385,17 +369,11 @@ class KeystoreService(Service):
 
     def data_unwrap(self, ctx: RequestContext, payload: bytes) -> Any:
         spec = self._msg(KeyAction.DATAUNWRAP)
-        cfg = ctx.config
-        if len(payload) > cfg.comm_data_len:
+        if len(payload) > ctx.config.comm_data_len:
             return ECHO
-        head = spec.request.size
         cipher, data = 0, b""
         try:
-            if len(payload) < head:
-                raise KeystoreError(WhError.BADARGS, "short request")
-            req = spec.request.unpack_lenient(ctx.order, payload)
-            if req.wrappedDataSz > cfg.comm_data_len - head:
-                raise KeystoreError(WhError.BUFFER_SIZE, "exceeds the message buffer")
+            req = self._wrap_request(ctx, spec, payload, "wrappedDataSz")
             cipher = req.cipherType
             if cipher != AES_GCM:
                 raise KeystoreError(WhError.BADARGS, f"cipherType {cipher}")

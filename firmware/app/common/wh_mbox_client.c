@@ -1,0 +1,351 @@
+/*
+ * wh_mbox_client: blocking wolfHSM client over an hsmemu mailbox channel (see wh_mbox_client.h).
+ *
+ * Written for hsmemu from the wire specification (shared/spec/wolfhsm-wire-core.md sections 1.3,
+ * 2, 3, 4 and the v1.4.0 differences); it produces the same bytes as wolfHSM's own client.
+ *
+ * Requests are built in place: the header and the payload are stored straight into the request
+ * data area (channel memory is accessed with volatile native-order loads and stores, so nothing
+ * is copied through a local buffer and the compiler never calls memcpy/memset, which this
+ * freestanding firmware does not have).
+ */
+#include "wh_mbox_client.h"
+
+#include "demo.h"
+#include "hal.h"
+
+#define REQ_BLOCK(ch)   ((ch)->base)
+#define RESP_BLOCK(ch)  ((ch)->base + WH_MBOX_BLOCK_SIZE)
+
+/* The CSR's first word holds notify (+0) and len (+2) in native order. It is read and written as
+ * one aligned 32-bit access, so the other side never sees a new notify with an old len. ack (+4)
+ * and wait (+6) are never written after wh_attach (wolfHSM's client only copies them). */
+union csr_word {
+    uint32_t word;
+    struct {
+        uint16_t notify;
+        uint16_t len;
+    } f;
+};
+
+static union csr_word csr_read(uintptr_t block)
+{
+    union csr_word c;
+    c.word = wh_get32(block);
+    return c;
+}
+
+static void csr_write(uintptr_t block, uint16_t notify, uint16_t len)
+{
+    union csr_word c;
+    c.f.notify = notify;
+    c.f.len = len;
+    wh_put32(block, c.word);
+}
+
+/* The app cores' spinlock around read-modify-writes of HSM2HTIE (one register for all cores);
+ * APP_MBOX_LOCK is zero at power-on. The owner value is core id + 1 (never 0). */
+static void app_lock_take(uint32_t owner)
+{
+    volatile uint32_t *lock = (volatile uint32_t *)APP_MBOX_LOCK;
+    uint32_t expected;
+    do {
+        expected = 0u;
+    } while (!__atomic_compare_exchange_n(lock, &expected, owner, 0, __ATOMIC_ACQUIRE,
+                                          __ATOMIC_RELAXED));
+}
+
+static void app_lock_give(void)
+{
+    __atomic_store_n((volatile uint32_t *)APP_MBOX_LOCK, 0u, __ATOMIC_RELEASE);
+}
+
+static void hsm2htie_update(uint32_t core, uint32_t set, uint32_t clear)
+{
+    app_lock_take(core + 1u);
+    reg_write(MBOX_BASE + MBOX_HSM2HTIE, (reg_read(MBOX_BASE + MBOX_HSM2HTIE) & ~clear) | set);
+    app_lock_give();
+}
+
+void wh_attach(struct wh_mbox *ch, uint32_t core)
+{
+    ch->base = MBOX_CHANNEL_BASE(core);
+    ch->core = core;
+    ch->seq = 0u;
+    ch->notify = 0u;
+    ch->kind = 0u;
+    ch->pad = 0u;
+    ch->client_id = 0u;
+    ch->server_id = 0u;
+
+    /* Zero both blocks, CSRs included (wolfHSM's client zero-fills the blocks when it attaches). */
+    for (uint32_t off = 0u; off < 2u * WH_MBOX_BLOCK_SIZE; off += 4u) {
+        wh_put32(ch->base + off, 0u);
+    }
+    __sync_synchronize();
+
+    board_reply_reset(core);
+    hsm2htie_update(core, 1u << core, 0u);
+    reg_write(INTC_BASE + INTC_ENABLE,
+              reg_read(INTC_BASE + INTC_ENABLE) | (1u << IRQ_LINE_MAILBOX));
+}
+
+void wh_detach(struct wh_mbox *ch)
+{
+    reg_write(INTC_BASE + INTC_ENABLE,
+              reg_read(INTC_BASE + INTC_ENABLE) & ~(1u << IRQ_LINE_MAILBOX));
+    hsm2htie_update(ch->core, 0u, 1u << ch->core);
+    board_reply_reset(ch->core);
+}
+
+uintptr_t wh_req_payload(const struct wh_mbox *ch)
+{
+    return REQ_BLOCK(ch) + WH_MBOX_CSR_SIZE + WH_COMM_HEADER_SIZE;
+}
+
+uintptr_t wh_resp_payload(const struct wh_mbox *ch)
+{
+    return RESP_BLOCK(ch) + WH_MBOX_CSR_SIZE + WH_COMM_HEADER_SIZE;
+}
+
+int wh_begin(const struct wh_mbox *ch)
+{
+    /* A new request may be written only once the previous exchange is complete. */
+    if (csr_read(REQ_BLOCK(ch)).f.notify != csr_read(RESP_BLOCK(ch)).f.notify) {
+        return WH_ERROR_NOTREADY;
+    }
+    return WH_ERROR_OK;
+}
+
+/* board_reply_wait's readiness test: the response block answers the last request. */
+static int response_ready(const void *arg)
+{
+    const struct wh_mbox *ch = (const struct wh_mbox *)arg;
+    return csr_read(RESP_BLOCK(ch)).f.notify == ch->notify;
+}
+
+int wh_call(struct wh_mbox *ch, uint16_t kind, uint16_t req_len, uint16_t *resp_len)
+{
+    uintptr_t req = REQ_BLOCK(ch) + WH_MBOX_CSR_SIZE;
+    uintptr_t resp = RESP_BLOCK(ch) + WH_MBOX_CSR_SIZE;
+
+    *resp_len = 0u;
+    if (req_len > WH_MBOX_MAX_PAYLOAD) {
+        return WH_ERROR_BADARGS;
+    }
+    if (wh_begin(ch) != WH_ERROR_OK) {
+        return WH_ERROR_NOTREADY; /* the previous exchange is not complete */
+    }
+    uint16_t notify = csr_read(REQ_BLOCK(ch)).f.notify;
+
+    /* Comm header; the payload is already in place behind it. */
+    uint16_t seq = (uint16_t)(ch->seq + 1u);
+    wh_put16(req + 0u, (uint16_t)WH_COMM_MAGIC_NATIVE);
+    wh_put16(req + 2u, kind);
+    wh_put16(req + 4u, seq);
+    wh_put16(req + 6u, 0u);
+    ch->seq = seq;
+    ch->kind = kind;
+    notify = (uint16_t)(notify + 1u);
+    ch->notify = notify;
+
+    /* Forget the previous reply's flag and IRQ line (no request is outstanding, so nothing of
+     * this channel can be in flight): the reply to this request must raise the line anew. */
+    board_reply_reset(ch->core);
+
+    __sync_synchronize();                     /* data before CSR */
+    csr_write(REQ_BLOCK(ch), notify, (uint16_t)(WH_COMM_HEADER_SIZE + req_len));
+    hal_barrier();                            /* CSR before the doorbell */
+    reg_write(MBOX_BASE + MBOX_HT2HSMF, 1u << ch->core);
+
+    board_reply_wait(ch->core, response_ready, ch);
+    __sync_synchronize();                     /* CSR before data */
+
+    uint16_t len = csr_read(RESP_BLOCK(ch)).f.len;
+    if (len < WH_COMM_HEADER_SIZE || len > WH_MBOX_MTU) {
+        return WH_ERROR_ABORTED;
+    }
+    if (wh_get16(resp + 0u) != (uint16_t)WH_COMM_MAGIC_NATIVE || wh_get16(resp + 2u) != kind ||
+        wh_get16(resp + 4u) != seq) {
+        return WH_ERROR_ABORTED; /* as wolfHSM v1.4.0: magic, kind and seq must match */
+    }
+    *resp_len = (uint16_t)(len - WH_COMM_HEADER_SIZE);
+    return WH_ERROR_OK;
+}
+
+static int32_t get_rc(uintptr_t addr)
+{
+    return (int32_t)wh_get32(addr);
+}
+
+int wh_init(struct wh_mbox *ch, uint32_t client_id)
+{
+    uint16_t n;
+    int rc = wh_begin(ch);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    wh_put32(wh_req_payload(ch), client_id);
+    rc = wh_call(ch, WH_KIND(WH_GROUP_COMM, WH_COMM_ACTION_INIT), 4u, &n);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    if (n != 8u) {
+        return WH_ERROR_ABORTED; /* the server refused the id with an empty response */
+    }
+    uintptr_t r = wh_resp_payload(ch);
+    ch->client_id = wh_get32(r + 0u);
+    ch->server_id = wh_get32(r + 4u);
+    return WH_ERROR_OK;
+}
+
+int wh_echo(struct wh_mbox *ch, const void *data, uint16_t len, void *out, uint16_t *outlen)
+{
+    const uint8_t *src = (const uint8_t *)data;
+    uint8_t *dst = (uint8_t *)out;
+    uint16_t n;
+
+    *outlen = 0u;
+    if (len > WH_MBOX_MAX_PAYLOAD || (len != 0u && (src == 0 || dst == 0))) {
+        return WH_ERROR_BADARGS;
+    }
+    int rc = wh_begin(ch);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    uintptr_t p = wh_req_payload(ch);
+    for (uint16_t i = 0u; i < len; i++) {
+        wh_put8(p + i, src[i]);
+    }
+    rc = wh_call(ch, WH_KIND(WH_GROUP_COMM, WH_COMM_ACTION_ECHO), len, &n);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    if (n > len) {
+        return WH_ERROR_ABORTED;
+    }
+    uintptr_t r = wh_resp_payload(ch);
+    for (uint16_t i = 0u; i < n; i++) {
+        dst[i] = wh_get8(r + i);
+    }
+    *outlen = n;
+    return WH_ERROR_OK;
+}
+
+int wh_nvm_add(struct wh_mbox *ch, uint16_t id, uint16_t access, uint16_t flags, const char *label,
+               const void *data, uint16_t len)
+{
+    const uint8_t *src = (const uint8_t *)data;
+    uint16_t n;
+
+    if (len > WH_NVM_MAX_ADD_LEN || (len != 0u && src == 0)) {
+        return WH_ERROR_BADARGS;
+    }
+    int rc = wh_begin(ch);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    uintptr_t p = wh_req_payload(ch);
+    wh_put16(p + 0u, id);
+    wh_put16(p + 2u, access);
+    wh_put16(p + 4u, flags);
+    wh_put16(p + 6u, len);
+    uint32_t i = 0u;
+    if (label != 0) {
+        for (; i < WH_NVM_LABEL_LEN && label[i] != '\0'; i++) {
+            wh_put8(p + 8u + i, (uint8_t)label[i]);
+        }
+    }
+    for (; i < WH_NVM_LABEL_LEN; i++) {
+        wh_put8(p + 8u + i, 0u);
+    }
+    for (uint16_t k = 0u; k < len; k++) {
+        wh_put8(p + WH_NVM_METADATA_SIZE + k, src[k]);
+    }
+    rc = wh_call(ch, WH_KIND(WH_GROUP_NVM, WH_NVM_ACTION_ADDOBJECT),
+                     (uint16_t)(WH_NVM_METADATA_SIZE + len), &n);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    if (n != 4u) {
+        return WH_ERROR_ABORTED;
+    }
+    return get_rc(wh_resp_payload(ch));
+}
+
+int wh_nvm_read(struct wh_mbox *ch, uint16_t id, uint16_t offset, uint16_t len, void *out,
+                uint16_t *outlen)
+{
+    uint8_t *dst = (uint8_t *)out;
+    uint16_t n;
+
+    *outlen = 0u;
+    if (len > WH_NVM_MAX_READ_LEN || (len != 0u && dst == 0)) {
+        return WH_ERROR_BADARGS;
+    }
+    int rc = wh_begin(ch);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    uintptr_t p = wh_req_payload(ch);
+    wh_put16(p + 0u, id);
+    wh_put16(p + 2u, offset);
+    wh_put16(p + 4u, len);
+    rc = wh_call(ch, WH_KIND(WH_GROUP_NVM, WH_NVM_ACTION_READ), 6u, &n);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    if (n < 4u) {
+        return WH_ERROR_ABORTED;
+    }
+    uintptr_t r = wh_resp_payload(ch);
+    int32_t server_rc = get_rc(r);
+    if (server_rc != WH_ERROR_OK) {
+        return server_rc;
+    }
+    n = (uint16_t)(n - 4u);
+    if (n > len) {
+        return WH_ERROR_ABORTED; /* more than asked for */
+    }
+    for (uint16_t i = 0u; i < n; i++) {
+        dst[i] = wh_get8(r + 4u + i);
+    }
+    *outlen = n;
+    return WH_ERROR_OK;
+}
+
+int wh_nvm_getmetadata(struct wh_mbox *ch, uint16_t id, struct wh_nvm_meta *meta)
+{
+    uint16_t n;
+
+    if (meta == 0) {
+        return WH_ERROR_BADARGS;
+    }
+    int rc = wh_begin(ch);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    wh_put16(wh_req_payload(ch), id);
+    rc = wh_call(ch, WH_KIND(WH_GROUP_NVM, WH_NVM_ACTION_GETMETADATA), 2u, &n);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    if (n != 4u + WH_NVM_METADATA_SIZE) {
+        return WH_ERROR_ABORTED;
+    }
+    uintptr_t r = wh_resp_payload(ch);
+    meta->id = wh_get16(r + 4u);
+    meta->access = wh_get16(r + 6u);
+    meta->flags = wh_get16(r + 8u);
+    meta->len = wh_get16(r + 10u);
+    for (uint32_t i = 0u; i < WH_NVM_LABEL_LEN; i++) {
+        meta->label[i] = wh_get8(r + 12u + i);
+    }
+    return get_rc(r);
+}
+
+int wh_close(struct wh_mbox *ch)
+{
+    uint16_t n;
+    return wh_call(ch, WH_KIND(WH_GROUP_COMM, WH_COMM_ACTION_CLOSE), 0u, &n);
+}
