@@ -135,7 +135,10 @@ def summary(soc: object, ready: float, interrupted: bool) -> str:
         f"   {'core':6} {'state':8} {'instructions':>14} {'MIPS':>8}",
     ]
     for s in soc.stats():
-        lines.append(f"   {s['core']:6} {s['state']:8} {s['instructions']:>14,} {s['mips']:>8.1f}")
+        if s["cycles"] is not None:  # a Python core: its firmware's cycle model, no instructions
+            lines.append(f"   {s['core']:6} {s['state']:8} {'-':>14} {'-':>8}   {s['cycles']:,} HSM cycles spent")
+        else:
+            lines.append(f"   {s['core']:6} {s['state']:8} {s['instructions']:>14,} {s['mips']:>8.1f}")
     return "\n".join(lines)
 
 

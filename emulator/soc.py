@@ -390,6 +390,7 @@ class Soc:
                     "core": c.name,
                     "state": c.state.value,
                     "instructions": c.instructions,
+                    "cycles": getattr(c, "cycles", None),
                     "mips": (c.instructions / self.host_seconds / 1e6) if self.host_seconds else 0.0,
                     "virtual_mips": (c.instructions / secs / 1e6) if secs else 0.0,
                 }

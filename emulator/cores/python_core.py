@@ -38,6 +38,7 @@ class PythonCore(Core):
         self.firmware = firmware
         self.hal: Any = None
         self.debt = 0
+        self.cycles = 0  # HSM cycles the firmware has spent (its timing model), for reports
         self.wait_mask = 0
         self.at_top = False  # blocked in wait_irq called directly from serve()
         self._glet: greenlet | None = None
@@ -118,6 +119,7 @@ class PythonCore(Core):
         """Pay the spent-cycle debt: sleep until the firmware's local time catches up."""
         if self.debt:
             t = self.time + self.debt * self.period
+            self.cycles += self.debt
             self.debt = 0
             self.state = CoreState.RUNNING
             self.kernel.schedule_at(t, self._resume)
