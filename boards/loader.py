@@ -41,6 +41,7 @@ class CoreSpec:
     cpu_model: str | None = None
     vector_table: int | None = None
     local: dict[str, int] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # Python firmware settings (HSM server config)
 
     @property
     def is_app(self) -> bool:
@@ -272,6 +273,9 @@ def load(name_or_path: str) -> Board:
             c.local[mem] = addr
         if arch == "python" and not c.master:
             c.master = "hsm"
+        c.params = dict(r.get("params", "table", {}))
+        if c.params and arch != "python":
+            r.fail("params", "only Python cores take firmware params")
         r.done()
         cores.append(c)
     if not any(c.is_app for c in cores):

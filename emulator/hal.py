@@ -28,6 +28,8 @@ class Hal:
         self._dma_names = frozenset({"hsm_dma"})
         self._board = board
         self._devices = devices or {}
+        spec = board.core(core.name) if board is not None else None
+        self.params: dict[str, Any] = dict(spec.params) if spec is not None else {}  # from the profile
 
     # time
     def now(self) -> int:

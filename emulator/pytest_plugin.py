@@ -71,8 +71,25 @@ class HsmBoard:
         self.urls = [self.bridge.listen(url, tls) for url in listen]
         self.url = self.urls[0]
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"hsmemu-{board_name}", daemon=True)
+        self._thread: threading.Thread | None = None
+        self._start_thread()
+
+    def _start_thread(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"hsmemu-{self.board_name}", daemon=True)
         self._thread.start()
+
+    def _halt_thread(self, timeout: float) -> None:
+        """Stop the kernel thread (the kernel checks for a stop at every quantum and idle wait)."""
+        self._stop.set()
+        thread = self._thread
+        deadline = time.monotonic() + timeout
+        while thread is not None and thread.is_alive() and time.monotonic() < deadline:
+            self.soc.kernel.request_stop("test teardown")
+            self.bridge.wakeup.set()
+            thread.join(0.05)
+        if thread is not None and thread.is_alive():
+            raise RuntimeError(f"the {self.board_name} kernel thread did not stop within {timeout} s")
 
     def _console(self, source: str, text: str) -> None:
         self.console.append((source, text))
@@ -87,7 +104,18 @@ class HsmBoard:
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self._thread is not None and self._thread.is_alive()
+
+    @contextlib.contextmanager
+    def paused(self, timeout: float = STOP_TIMEOUT) -> Iterator[Any]:
+        """Hold the kernel so the test thread may use the SoC (e.g. put data in RAM for a DMA
+        request); yields the Soc. Attached clients' requests wait until the block ends."""
+        self._halt_thread(timeout)
+        try:
+            yield self.soc
+        finally:
+            if self.error is None:
+                self._start_thread()
 
     def connect(self, client_id: int = 1, url: str | None = None, **kw: Any) -> Any:
         from firmware.client import Client
@@ -96,19 +124,15 @@ class HsmBoard:
         return Client.connect(url or self.url, client_id, **kw)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """Stop the kernel thread (the kernel checks for a stop at every quantum and idle wait)."""
-        self._stop.set()
-        deadline = time.monotonic() + timeout
-        while self._thread.is_alive() and time.monotonic() < deadline:
-            self.soc.kernel.request_stop("test teardown")
-            self.bridge.wakeup.set()
-            self._thread.join(0.05)
-        self.bridge.shutdown()
-        for url in self.urls:
-            _unblock_accept(url)
-        self.soc.close()
-        if self._thread.is_alive():
-            raise RuntimeError(f"the {self.board_name} kernel thread did not stop within {timeout} s")
+        """Stop the kernel thread and the listeners. Safe to call twice."""
+        try:
+            self._halt_thread(timeout)
+        finally:
+            if not self.bridge.stopping:
+                self.bridge.shutdown()
+                for url in self.urls:
+                    _unblock_accept(url)
+                self.soc.close()
 
     def __repr__(self) -> str:
         return f"<HsmBoard {self.board_name} {self.url}>"

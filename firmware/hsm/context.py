@@ -66,7 +66,8 @@ class RequestContext:
         if self.hal is None or not self.hal.dma_allowed(addr, size, write):
             if self.hal is not None:
                 what = "write" if write else "read"
-                self.hal.trace("dma-refused", f"hsm_dma: {what} of {size} byte(s) at 0x{addr:08x} outside the allow list")
+                msg = f"hsm_dma: {what} of {size} byte(s) at 0x{addr:08x} outside the allow list"
+                self.hal.trace("dma-refused", msg)
             raise DmaError(addr, size)
 
     def dma_read(self, addr: int, size: int) -> bytes:

@@ -28,11 +28,19 @@ class HsmFirmware:
 
     def make_server(self, hal: Any) -> Server:
         """Build the server; integrators subclass to add custom callbacks or another NVM back-end."""
-        try:
-            from .nvm_ram import RamNvm
-        except ImportError:  # TEMP until the NVM back-end lands
-            return default_server()
-        return default_server(nvm=RamNvm())
+        from .config import ServerConfig
+        from .nvm_ram import RamNvm
+
+        params = dict(getattr(hal, "params", {}) or {})
+        known = {f for f in ServerConfig.__dataclass_fields__}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(f"unknown HSM params {unknown}; known: {sorted(known)}")
+        for k in ("version", "build"):
+            if k in params:
+                params[k] = str(params[k]).encode()
+        config = ServerConfig(**params)
+        return default_server(config=config, nvm=RamNvm(object_count=config.nvm_object_count))
 
     def boot(self, hal: Any) -> None:
         mb = hal.peripheral("mailbox")

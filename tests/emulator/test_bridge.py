@@ -182,3 +182,36 @@ def test_tls_mutual_auth_accepts_and_refuses(pki):
             if not plain.recv(100):
                 raise ConnectionError("closed")
         assert sum("TLS client refused" in m for m in logs) >= 2
+
+
+def test_key_cache_is_sized_by_the_board_profile():
+    with running_board("spc58nn") as (soc, bridge, (url,)):
+        s = connect(url)
+        assert roundtrip(s, INIT_REQ) == INIT_RESP
+        info = roundtrip(s, bytes.fromhex("01a5040102000000"))
+        assert struct.unpack_from("<4I", info, 8 + 8) == (6, 256, 2, 4096)  # spc58nn.toml [cores.hsm.params]
+        rcs = []
+        for n in range(7):  # KEY CACHE of a 16-byte key, auto id: the 7th finds no free slot
+            body = struct.pack("<IIIH2x24s", 0, 16, 4, 0, b"key" + bytes([48 + n])) + bytes(16)
+            reply = roundtrip(s, struct.pack("<HHHH", 0xA501, 0x0300, 3 + n, 0) + body)
+            rcs.append(struct.unpack_from("<i", reply, 8)[0])
+        assert rcs == [0] * 6 + [-2105]
+
+
+def test_keys_are_isolated_between_clients_and_dropped_on_disconnect():
+    with running_board() as (soc, bridge, (url,)):
+        a, b = connect(url), connect(url)
+        roundtrip(a, INIT_REQ[:8] + struct.pack("<I", 1))
+        roundtrip(b, INIT_REQ[:8] + struct.pack("<I", 2))
+        cache = struct.pack("<IIIH2x24s", 0, 16, 3, 5, b"mine") + b"K" * 16  # key id 5, local
+        assert struct.unpack_from("<iH", roundtrip(a, struct.pack("<HHHH", 0xA501, 0x0300, 2, 0) + cache), 8) == (0, 5)
+        export = struct.pack("<H6x", 5)
+        got = roundtrip(a, struct.pack("<HHHH", 0xA501, 0x0302, 3, 0) + export)
+        assert struct.unpack_from("<i", got, 8)[0] == 0 and got[8 + 36 :] == b"K" * 16
+        other = roundtrip(b, struct.pack("<HHHH", 0xA501, 0x0302, 2, 0) + export)
+        assert struct.unpack_from("<i", other, 8)[0] == -2104  # client 2 cannot see client 1's key 5
+        a.close()  # disconnect without COMM CLOSE: the local cache of that connection goes
+        c = connect(url)
+        roundtrip(c, INIT_REQ[:8] + struct.pack("<I", 1))
+        again = roundtrip(c, struct.pack("<HHHH", 0xA501, 0x0302, 2, 0) + export)
+        assert struct.unpack_from("<i", again, 8)[0] == -2104
