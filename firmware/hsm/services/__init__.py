@@ -12,6 +12,7 @@ SERVICES = {
     "keystore": "KeystoreService",
     "counter": "CounterService",
     "custom": "CustomService",
+    "crypto": "CryptoService",
 }
 
 
@@ -24,3 +25,5 @@ def install_all(server: Any) -> None:
                 continue
             raise
         server.add_service(getattr(module, cls)(server))
+        if mod == "crypto":  # the DMA group shares the crypto handlers' module
+            server.add_service(module.CryptoDmaService(server))
