@@ -68,6 +68,21 @@ def memory_map(board: loader.Board) -> str:
     return "\n".join(lines)
 
 
+def _flash_args(args: argparse.Namespace) -> tuple[dict[str, Path], dict[str, dict[str, object]]]:
+    """--flash-image maps the board's HSM data flash onto a file; --nvm-reformat tells the firmware."""
+    files: dict[str, Path] = {}
+    params: dict[str, dict[str, object]] = {}
+    if args.flash_image:
+        board = _load_board(args.board)
+        flash = next((str(p.config.get("memory")) for p in board.peripherals if p.type == "flash"), None)
+        if flash is None:
+            raise HsmemuError(f"board {board.name} has no flash controller: --flash-image has nothing to map")
+        files[flash] = Path(args.flash_image)
+    if args.nvm_reformat:
+        params["hsm"] = {"nvm_reformat": True}
+    return files, params
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .soc import Soc
 
@@ -86,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise HsmemuError(f"--for: {e}") from None
     if args.wire != "v1.4.0":
         raise HsmemuError(f"--wire {args.wire}: only v1.4.0 is implemented")
-    soc = Soc(args.board, firmware=firmware, quantum=args.quantum, trace=trace)
+    files, params = _flash_args(args)
+    soc = Soc(args.board, firmware=firmware, quantum=args.quantum, trace=trace, memory_files=files, params=params)
     bridge = None
     if args.listen:
         from .bridge import HostBridge
@@ -167,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--tls-cert", metavar="PEM", help="server certificate for tls://")
     r.add_argument("--tls-key", metavar="PEM", help="server private key for tls://")
     r.add_argument("--tls-ca", metavar="PEM", help="CA for client certificates; given = mutual TLS required")
+    r.add_argument("--flash-image", metavar="FILE", help="keep the HSM data flash in FILE (created erased if missing)")
+    r.add_argument(
+        "--nvm-reformat", action="store_true", help="let the HSM format an unreadable NVM store (data is lost)"
+    )
     r.add_argument("--wire", default="v1.4.0", help="wolfHSM wire version the HSM speaks (default v1.4.0)")
     r.add_argument("--trace", metavar="FILE", help="write the event trace to FILE")
     r.add_argument("--trace-level", choices=[k for k in LEVELS if k != "off"], default="events")

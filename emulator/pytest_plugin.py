@@ -4,8 +4,11 @@ Fixtures:
 
 * ``hsm_board`` -- a board booted in this process with the wolfHSM server firmware and a TCP
   listener on a free 127.0.0.1 port; the SoC kernel runs in a background thread and is stopped at
-  teardown. ``.url`` is where to connect, ``.connect(client_id=1)`` gives a :class:`Client`.
-  While it runs, only the kernel thread may touch the SoC (``.soc``): inspect it after ``.stop()``.
+  teardown. The app cores first run their firmware until every core sleeps (bounded by 1 s of
+  virtual time), then clients may attach, so boot-time activity does not race with the test.
+  ``.url`` is where to connect, ``.connect(client_id=1)`` gives a :class:`Client`.
+  While it runs, only the kernel thread may touch the SoC (``.soc``): use ``with board.paused()
+  as soc:`` (or inspect it after ``.stop()``).
 * ``hsm_process`` -- ``python -m emulator.cli run --board B --listen tcp://127.0.0.1:0`` as a
   subprocess (the real command line), ready once it printed ``listening on``; interrupted at
   teardown. Same ``.url`` / ``.connect()``; ``.output`` holds what it printed.
@@ -46,7 +49,13 @@ STOP_TIMEOUT = 10.0
 
 
 class HsmBoard:
-    """A board running in a background thread of this process, serving attached clients."""
+    """A board running in a background thread of this process, serving attached clients.
+
+    One kernel thread owns the SoC for the board's whole life (the HSM core's greenlet is bound to
+    the thread that started it): it boots the board, runs the app cores until they all sleep
+    (``settle_ns`` of virtual time at most), parks while the listeners are opened, then runs the
+    kernel until :meth:`stop`. :meth:`paused` parks it again so the test thread may use the SoC.
+    """
 
     def __init__(
         self,
@@ -56,6 +65,8 @@ class HsmBoard:
         firmware: dict[str, str] | None = None,
         tls: dict[str, str] | None = None,
         quantum: int | None = None,
+        settle_ns: int | None = 5_000_000,
+        timeout: float = STOP_TIMEOUT,
     ) -> None:
         from .bridge import HostBridge
         from .soc import Soc
@@ -65,57 +76,85 @@ class HsmBoard:
         self.console: list[tuple[str, str]] = []
         self.logs: list[str] = []
         self.error: BaseException | None = None
+        self.bridge: Any = None
+        self.urls: list[str] = []
         fw = {"hsm": HSM_FIRMWARE, **(firmware or {})}
         self.soc = Soc(board_name, firmware=fw, quantum=quantum, trace=Trace("off"), console=self._console)
-        self.bridge = HostBridge(self.soc, log=self.logs.append)
-        self.urls = [self.bridge.listen(url, tls) for url in listen]
-        self.url = self.urls[0]
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._start_thread()
-
-    def _start_thread(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"hsmemu-{self.board_name}", daemon=True)
+        self._settle_ns = settle_ns
+        self._want_park = True  # boot, settle, then wait for the listeners
+        self._closing = False
+        self._parked = threading.Event()
+        self._resume = threading.Event()
+        self._thread = threading.Thread(target=self._main, name=f"hsmemu-{board_name}", daemon=True)
         self._thread.start()
-
-    def _halt_thread(self, timeout: float) -> None:
-        """Stop the kernel thread (the kernel checks for a stop at every quantum and idle wait)."""
-        self._stop.set()
-        thread = self._thread
-        deadline = time.monotonic() + timeout
-        while thread is not None and thread.is_alive() and time.monotonic() < deadline:
-            self.soc.kernel.request_stop("test teardown")
-            self.bridge.wakeup.set()
-            thread.join(0.05)
-        if thread is not None and thread.is_alive():
-            raise RuntimeError(f"the {self.board_name} kernel thread did not stop within {timeout} s")
+        try:
+            self._park(timeout)
+            self.bridge = HostBridge(self.soc, log=self.logs.append)
+            self.urls = [self.bridge.listen(url, tls) for url in listen]
+        except BaseException:
+            self.stop()
+            raise
+        self.url = self.urls[0]
+        self._unpark()
 
     def _console(self, source: str, text: str) -> None:
         self.console.append((source, text))
 
-    def _run(self) -> None:
+    def _main(self) -> None:
         soc = self.soc
         try:
-            while not self._stop.is_set():
+            if self._settle_ns:
+                # let the app cores' firmware run to its first sleep before clients attach, so what
+                # they do at boot (e.g. the demos' NVM objects) does not race with the test
+                soc.run_until_idle(limit_ns=self._settle_ns)
+            else:
+                soc.power_on()
+            while not self._closing:
+                if self._want_park:
+                    self._parked.set()
+                    self._resume.wait()
+                    self._resume.clear()
+                    self._parked.clear()
+                    continue
                 soc.run_for(soc.timebase.ns(50_000_000))
-        except BaseException as e:  # noqa: BLE001 - reported at teardown
+        except BaseException as e:  # noqa: BLE001 - reported by the fixture
             self.error = e
+        finally:
+            self._parked.set()
+
+    def _park(self, timeout: float) -> None:
+        """Have the kernel thread stop at its next quantum boundary or idle wait, and wait for it."""
+        self._want_park = True
+        deadline = time.monotonic() + timeout
+        while not self._parked.wait(0.02):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {self.board_name} kernel thread did not stop within {timeout} s")
+            self.soc.kernel.request_stop("test fixture")
+            if self.bridge is not None:
+                self.bridge.wakeup.set()
+        if self.error is not None:
+            raise RuntimeError(f"the {self.board_name} kernel thread failed: {self.error!r}") from self.error
+
+    def _unpark(self) -> None:
+        self._want_park = False
+        self._resume.set()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread.is_alive() and not self._want_park
 
     @contextlib.contextmanager
     def paused(self, timeout: float = STOP_TIMEOUT) -> Iterator[Any]:
         """Hold the kernel so the test thread may use the SoC (e.g. put data in RAM for a DMA
         request); yields the Soc. Attached clients' requests wait until the block ends."""
-        self._halt_thread(timeout)
+        if self._closing:
+            yield self.soc
+            return
+        self._park(timeout)
         try:
             yield self.soc
         finally:
-            if self.error is None:
-                self._start_thread()
+            self._unpark()
 
     def connect(self, client_id: int = 1, url: str | None = None, **kw: Any) -> Any:
         from firmware.client import Client
@@ -125,17 +164,27 @@ class HsmBoard:
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop the kernel thread and the listeners. Safe to call twice."""
+        if self._closing:
+            return
+        self._closing = True
         try:
-            self._halt_thread(timeout)
+            if self._thread.is_alive():
+                try:
+                    self._park(timeout)
+                except RuntimeError:
+                    if self._thread.is_alive():
+                        raise
+            self._resume.set()
+            self._thread.join(timeout)
         finally:
-            if not self.bridge.stopping:
+            if self.bridge is not None:
                 self.bridge.shutdown()
                 for url in self.urls:
                     _unblock_accept(url)
-                self.soc.close()
+            self.soc.close()
 
     def __repr__(self) -> str:
-        return f"<HsmBoard {self.board_name} {self.url}>"
+        return f"<HsmBoard {self.board_name} {self.urls}>"
 
 
 def _unblock_accept(url: str) -> None:

@@ -48,6 +48,7 @@ class Soc:
         trace: Trace | None = None,
         console: Callable[[str, str], None] | None = None,
         memory_files: dict[str, Path] | None = None,
+        params: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         if isinstance(board, str):
             try:
@@ -104,6 +105,7 @@ class Soc:
         self.bus = Bus(self.memories, self.bus_mmio, self.mpu)
 
         self.quantum = quantum or board.quantum
+        self._params = params or {}
         self._fw_classes: dict[str, type] = {}
         self.power_cuts = 0
         self.cores: list[Core] = []
@@ -232,8 +234,16 @@ class Soc:
         names = frozenset({spec.name, spec.master or "hsm"})
         core = PythonCore(spec.name, spec.clock_hz, self.timebase.period(spec.clock_hz), names, self.kernel, fw)
         core.hal = Hal(core, self.kernel, self.bus, big, self.board, self.devices)
+        core.hal.params.update(self._params.get(spec.name, {}))  # run-time settings over the profile's
         fw.hal = core.hal
         return core
+
+    def flash_memory_name(self) -> str | None:
+        """The memory the HSM's flash controller programs (its data flash), if the board has one."""
+        for p in self.board.peripherals:
+            if p.type == "flash":
+                return str(p.config.get("memory"))
+        return None
 
     @property
     def big_endian(self) -> bool:

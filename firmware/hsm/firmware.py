@@ -32,6 +32,7 @@ class HsmFirmware:
         from .nvm_ram import RamNvm
 
         params = dict(getattr(hal, "params", {}) or {})
+        self.nvm_reformat = bool(params.pop("nvm_reformat", False))  # used by the flash-backed NVM store
         known = {f for f in ServerConfig.__dataclass_fields__}
         unknown = sorted(set(params) - known)
         if unknown:
