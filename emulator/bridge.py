@@ -73,6 +73,7 @@ class HostBridge:
         self.lock = threading.Lock()
         self.wakeup = threading.Event()
         self.listeners: list[Any] = []
+        self.sockets: list[socket.socket] = []
         self.session = 0
         self.log = log or (lambda msg: print(f"bridge: {msg}", file=sys.stderr, flush=True))
         self.stopping = False
@@ -88,6 +89,7 @@ class HostBridge:
             sock = socket.create_server((host, port), reuse_port=False)
             ctx = self._tls_context(tls or {}) if u.scheme == "tls" else None
             bound = f"{u.scheme}://{host}:{sock.getsockname()[1]}"
+            self.sockets.append(sock)
             self._spawn(self._accept_loop, sock, bound, ctx)
         elif u.scheme == "unix":
             path = u.path or u.netloc
@@ -99,6 +101,7 @@ class HostBridge:
             sock.bind(path)
             sock.listen(8)
             bound = f"unix://{path}"
+            self.sockets.append(sock)
             self._spawn(self._accept_loop, sock, bound, None)
         elif u.scheme == "shm":
             name = (u.netloc + u.path).strip("/")
@@ -322,6 +325,13 @@ class HostBridge:
 
     def shutdown(self) -> None:
         self.stopping = True
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self.sockets.clear()
 
 
 def _recv_exact(conn: socket.socket, n: int) -> bytes | None:

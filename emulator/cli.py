@@ -191,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--trace", metavar="FILE", help="write the event trace to FILE")
     r.add_argument("--trace-level", choices=[k for k in LEVELS if k != "off"], default="events")
     r.set_defaults(func=cmd_run)
+
+    from .cli_client import add_client_parser
+
+    add_client_parser(sub)
     return p
 
 

@@ -88,7 +88,7 @@ class HsmBoard:
         self._thread = threading.Thread(target=self._main, name=f"hsmemu-{board_name}", daemon=True)
         self._thread.start()
         try:
-            self._park(timeout)
+            self._park(timeout + 60.0, interrupt=False)
             self.bridge = HostBridge(self.soc, log=self.logs.append)
             self.urls = [self.bridge.listen(url, tls) for url in listen]
         except BaseException:
@@ -122,14 +122,16 @@ class HsmBoard:
         finally:
             self._parked.set()
 
-    def _park(self, timeout: float) -> None:
-        """Have the kernel thread stop at its next quantum boundary or idle wait, and wait for it."""
+    def _park(self, timeout: float, interrupt: bool = True) -> None:
+        """Have the kernel thread stop at its next quantum boundary or idle wait, and wait for it.
+        ``interrupt=False`` waits for it to get there by itself (the boot-time settling)."""
         self._want_park = True
         deadline = time.monotonic() + timeout
         while not self._parked.wait(0.02):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the {self.board_name} kernel thread did not stop within {timeout} s")
-            self.soc.kernel.request_stop("test fixture")
+            if interrupt:
+                self.soc.kernel.request_stop("test fixture")
             if self.bridge is not None:
                 self.bridge.wakeup.set()
         if self.error is not None:

@@ -284,7 +284,7 @@ class Client:
                 why = "an empty response (the server does not implement this message group?)"
             else:
                 why = f"a {len(payload)}-byte response (expected at least {msg.min_size})"
-            raise BadResponse(f"{p.op}: the server sent {why}", kind=p.kind, payload=payload)
+            raise BadResponse(f"{p.op}: the server sent {why}", kind=p.kind, payload=payload, empty=not payload)
         if p.spec.response_check is SizeCheck.EXACT and msg.max_size is not None and len(payload) != msg.max_size:
             raise BadResponse(
                 f"{p.op}: {len(payload)}-byte response (expected {msg.max_size})", kind=p.kind, payload=payload
@@ -307,7 +307,9 @@ class Client:
             rec, cid = self._recv("comm_init", timeout)
         except BadResponse as e:
             if e.empty:
-                raise BadResponse(f"comm_init: the server refused client id {self.client_id}", kind=e.kind) from None
+                raise BadResponse(
+                    f"comm_init: the server refused client id {self.client_id}", kind=e.kind, empty=True
+                ) from None
             raise
         self.client_id, self.server_id = rec.client_id, rec.server_id
         return CommInitResult(rec.client_id, rec.server_id)

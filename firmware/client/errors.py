@@ -205,22 +205,19 @@ AuthNotEnabled = _code(WhError.AUTH_NOT_ENABLED)(
 class BadResponse(Aborted):
     """The response broke the protocol (magic, kind, sequence number or size); rc is ABORTED.
 
-    ``kind`` is the request kind, ``payload`` the response payload received (may be empty),
-    ``empty`` whether it was empty where a structure was due: what a server answers for a message
-    group it does not implement.
+    ``kind`` is the request kind, ``payload`` the response payload received, ``empty`` True when a
+    well-formed response came with an empty payload where a structure was due: what a server
+    answers for a message group it does not implement.
     """
 
-    def __init__(self, message: str, *, kind: int = 0, payload: bytes = b"") -> None:
+    def __init__(self, message: str, *, kind: int = 0, payload: bytes = b"", empty: bool = False) -> None:
         super().__init__(WhError.ABORTED, message)
         self.kind = kind
         self.payload = bytes(payload)
-
-    @property
-    def empty(self) -> bool:
-        return not self.payload
+        self.empty = empty
 
     def __reduce__(self):
-        return (BadResponse, (self.detail,), {"kind": self.kind, "payload": self.payload})
+        return (BadResponse, (self.detail,), {"kind": self.kind, "payload": self.payload, "empty": self.empty})
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
