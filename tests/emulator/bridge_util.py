@@ -15,8 +15,10 @@ HSM_FW = "firmware.hsm.firmware:HsmFirmware"
 
 
 @contextlib.contextmanager
-def running_board(board: str = "spc58nn", listen: tuple[str, ...] = ("tcp://127.0.0.1:0",), tls=None, logs=None):
-    soc = Soc(board, firmware={"hsm": HSM_FW}, trace=Trace("events"), console=lambda s, t: None)
+def running_board(
+    board: str = "spc58nn", listen: tuple[str, ...] = ("tcp://127.0.0.1:0",), tls=None, logs=None, hsm_fw=HSM_FW
+):
+    soc = Soc(board, firmware={"hsm": hsm_fw}, trace=Trace("events"), console=lambda s, t: None)
     bridge = HostBridge(soc, log=(logs.append if logs is not None else (lambda m: None)))
     bound = [bridge.listen(url, tls) for url in listen]
     stop = threading.Event()
