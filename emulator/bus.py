@@ -38,13 +38,16 @@ class Bus:
             raise AccessViolation(master, kind, addr, size, "unmapped address")
         return span
 
-    def read(self, master: str, names: frozenset[str], addr: int, size: int) -> tuple[bytes, int]:
-        """Read bytes from memory; returns (data, wait states)."""
+    def read(
+        self, master: str, names: frozenset[str], addr: int, size: int, period: int = 1
+    ) -> tuple[bytes, int]:
+        """Read bytes from memory; returns (data, wait states in cycles of a `period`-tick clock)."""
         start, _, target, ws = self._target(master, names, addr, size, "r")
         if not isinstance(target, Memory):
             raise AccessViolation(master, "r", addr, size, "block reads of MMIO are not supported")
         if target.guard is not None:
-            ws += target.guard(addr, size, "r")
+            stall = target.guard(addr, size, "r")  # ticks (e.g. a flash sector still busy)
+            ws += -(-stall // period)
         return target.read(addr, size), ws
 
     def write(self, master: str, names: frozenset[str], addr: int, data: bytes, direct: bool = False) -> int:

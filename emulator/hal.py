@@ -56,7 +56,7 @@ class Hal:
     # bus, as this core's master
     def read(self, addr: int, size: int) -> bytes:
         self._core.sync()
-        data, ws = self._bus.read(self.name, self._names, addr, size)
+        data, ws = self._bus.read(self.name, self._names, addr, size, self._core.period)
         self._core.debt += ws
         return data
 
