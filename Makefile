@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint firmware firmware-check toolchains bench clean
+.PHONY: run test lint firmware firmware-check toolchains bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ firmware-check: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tools/bench_soc.py
+	$(PY) tools/bench_server.py
+
+# The benchmarks in a bounded form (CI): same figures, shorter runs.
+bench-quick: $(STAMP)
+	$(PY) tools/bench_soc.py --quick
+	$(PY) tools/bench_server.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
