@@ -205,6 +205,36 @@ class HostBridge:
             session.run()
             session.destroy()
 
+    # ------------------------------------------------------------------ in-process clients
+    def attach_local(self, name: str = "local") -> Client:
+        """A client without a socket, for deterministic scripted workloads (power-loss sweeps, tests).
+
+        `submit(client, packet)` queues a request; the kernel injects it at the next quantum boundary
+        and the reply lands in `client.replies`. No thread is involved, so runs stay deterministic.
+        """
+        replies: collections.deque[bytes] = collections.deque()
+        client = Client(name, replies.append, lambda: None)
+        client.replies = replies  # type: ignore[attr-defined]
+        with self.lock:
+            self.clients.append(client)
+        return client
+
+    def submit(self, client: Client, packet: bytes) -> None:
+        self._queue(client, packet)
+
+    def request(self, client: Client, packet: bytes, limit_ns: int = 1_000_000_000) -> bytes:
+        """Submit and run the SoC until the reply arrives (in-process clients only)."""
+        replies = client.replies  # type: ignore[attr-defined]
+        replies.clear()
+        self.submit(client, packet)
+        step = self.soc.timebase.ns(20_000)
+        end = self.kernel.now + self.soc.timebase.ns(limit_ns)
+        while not replies:
+            if self.kernel.now >= end or client.gone:
+                raise HsmemuError(f"{client.name}: no reply within {limit_ns} ns of virtual time")
+            self.soc.run_for(step)
+        return replies.popleft()
+
     # ------------------------------------------------------------------ thread -> kernel
     def _attach(self, client: Client) -> None:
         with self.lock:
