@@ -9,7 +9,7 @@ equal a fresh build (``--check`` verifies that, and so does the test suite).
     python tools/build_tricore_firmware.py --symbols  # print each ELF's symbol table
 
 Firmware (every core of aurix-tc3xx runs the same ELF; the code finds its core id at run time):
-  tricore_demo.elf       hello line, LCG checksum, five wolfHSM requests to the HSM, idle
+  tricore_demo.elf       hello line, LCG checksum, six wolfHSM requests to the HSM, idle
   tricore_spin.elf       CPU-bound benchmark loop between ``spin_loop`` and ``spin_end``
   tricore_mpu_probe.elf  prints "probe", then reads HSM-private RAM (must bus-fault)
 
@@ -28,14 +28,16 @@ tricore_demo.elf on app core N (console lines, in order):
   hsm echo: hello hsm from tricore core N  (the bytes of the ECHO response)
   hsm nvm add 0x00XX: rc R               (object id 0x0020 + N, R the signed rc)
   hsm nvm read 0x00XX: 16 bytes ok       (or ": mismatch", or ": rc R" when rc != 0)
+  hsm nvm destroy 0x00XX: rc R           (DESTROYOBJECTS of the same id, R the signed rc: the
+                                          object is removed again, the server's NVM stays empty)
   hsm close: rc 0                        (rc -1 unless the response payload is empty)
 then it idles at ``idle``.  A response whose magic/kind/seq differ from the request's, that is
-shorter than a header or longer than the block, or (INIT, ADD, READ) too short for its fields,
-prints ``hsm error: bad response`` and idles.
+shorter than a header or longer than the block, or (INIT, ADD, READ, DESTROY) not the size of its
+fields, prints ``hsm error: bad response`` and idles.
 
 The wolfHSM requests are encoded here at build time by the wire codec (``firmware/wire``), one set
-per core (table ``hsm_requests``: 6 cores x 5 {address, length} words; packets ``hsm_reqN_init``,
-``_echo``, ``_add``, ``_read``, ``_close``), little-endian, seq 1..5, client id N + 1.  Transport
+per core (table ``hsm_requests``: 6 cores x 6 {address, length} words; packets ``hsm_reqN_init``,
+``_echo``, ``_add``, ``_read``, ``_destroy``, ``_close``), little-endian, seq 1..6, client id N + 1.  Transport
 = wolfHSM shared-memory transport on mailbox channel N (CHANNEL_BASE + N * 0x2000): request block
 at +0, response block at +0x1000, each an 8-byte CSR {u16 notify, u16 len, u16 ack, u16 wait} then
 the packet.  At attach the core zeroes both CSRs and sets HSM2HTIE bit N with one ``ldmst`` (an
@@ -74,8 +76,8 @@ CSA_BASE = DSPR + 0x1000
 CSA_COUNT = 64                        # 64 x 64-byte contexts = 4 KiB; calls nest at most 3 deep here
 CORE_ID_VAR = DSPR + 0x0              # per-core variables the demo fills in (handy for tests/traces)
 CHECKSUM_VAR = DSPR + 0x4
-PROGRESS_VAR = DSPR + 0xC             # 1 hello, 2 checksum, 3 channel attached, 4..8 INIT, ECHO,
-PROGRESS_BAD = 0xBAD                  # ADD, READ, CLOSE line printed; PROGRESS_BAD: bad response
+PROGRESS_VAR = DSPR + 0xC             # 1 hello, 2 checksum, 3 channel attached, 4..9 INIT, ECHO,
+PROGRESS_BAD = 0xBAD                  # ADD, READ, DESTROY, CLOSE line printed; PROGRESS_BAD: bad response
 SPIN_VAR = DSPR + 0x10
 HSM_PRIVATE_RAM = 0x2000_0000         # HSM local RAM: app cores must take a bus fault here
 
@@ -99,7 +101,7 @@ RESP_PAYLOAD = RESP_PACKET + COMM_HEADER_SIZE
 MAX_PACKET = RESP_BLOCK - CSR_SIZE    # 0xFF8
 
 # The demo's wolfHSM requests (see hsm_requests()).
-HSM_REQUESTS = ("init", "echo", "add", "read", "close")
+HSM_REQUESTS = ("init", "echo", "add", "read", "destroy", "close")
 REQ_ENTRY_SIZE = 8                    # {u32 address, u32 length}
 REQ_TABLE_STRIDE = len(HSM_REQUESTS) * REQ_ENTRY_SIZE
 ECHO_TEXT = "hello hsm from tricore core {}"
@@ -252,7 +254,7 @@ def _common_symbols(asm: Assembler) -> None:
 # ---------------------------------------------------------------------------------------------
 
 def nvm_object_id(core_id: int) -> int:
-    """NVM id of the object core ``core_id`` adds and reads back."""
+    """NVM id of the object core ``core_id`` adds, reads back and destroys."""
     return NVM_OBJECT_BASE_ID + core_id
 
 
@@ -265,7 +267,7 @@ def hsm_requests(core_id: int) -> list[tuple[str, bytes]]:
     """The request packets core ``core_id`` sends, in order, as (name, packet bytes).
 
     A little-endian wolfHSM client connection: COMM INIT (client id = core id + 1), COMM ECHO,
-    NVM ADDOBJECT, NVM READ, COMM CLOSE with sequence numbers 1..5.
+    NVM ADDOBJECT, NVM READ, NVM DESTROYOBJECTS {the object}, COMM CLOSE with sequence numbers 1..6.
     """
     wire = get_wire()
     order = ByteOrder.LITTLE
@@ -277,6 +279,7 @@ def hsm_requests(core_id: int) -> list[tuple[str, bytes]]:
          {"id": oid, "access": 0, "flags": 0, "len": NVM_DATA_LEN, "label": NVM_LABEL.format(core_id).encode("ascii"),
           "data": nvm_object_data(core_id)}),
         ("read", Group.NVM, NvmAction.READ, {"id": oid, "offset": 0, "data_len": NVM_DATA_LEN}),
+        ("destroy", Group.NVM, NvmAction.DESTROYOBJECTS, {"list_count": 1, "list": [oid]}),  # list[1..18] = 0
         ("close", Group.COMM, CommAction.CLOSE, {}),
     ]
     assert tuple(name for name, *_ in bodies) == HSM_REQUESTS
@@ -575,8 +578,20 @@ def build_demo() -> Program:
     _puts(asm, "msg_mismatch")
     asm.label(".read_done")
     _progress(asm, 7)
-    # (i) COMM CLOSE: "hsm close: rc 0" for an empty response, else "rc -1"
+    # (i) NVM DESTROYOBJECTS {the object}: "hsm nvm destroy 0x00XX: rc R"
     _request(asm, 4)
+    asm.mov("d0", 4)
+    asm.jne("d9", "d0", "hsm_bad")
+    asm.ld_w("d11", f"[a13]{RESP_PAYLOAD}")
+    _puts(asm, "msg_destroy")
+    _put_object_id(asm)
+    _puts(asm, "msg_rc")
+    asm.mov("d4", "d11")
+    asm.call("putdec")
+    _newline(asm)
+    _progress(asm, 8)
+    # (j) COMM CLOSE: "hsm close: rc 0" for an empty response, else "rc -1"
+    _request(asm, 5)
     _puts(asm, "msg_close")
     asm.mov("d4", 0)
     asm.jz("d9", ".close_rc")
@@ -584,13 +599,13 @@ def build_demo() -> Program:
     asm.label(".close_rc")
     asm.call("putdec")
     _newline(asm)
-    _progress(asm, 8)
+    _progress(asm, 9)
     asm.j("idle")
     asm.label("hsm_bad", kind="func")                        # a response that does not belong to the request
     _puts(asm, "msg_bad")
     _progress(asm, PROGRESS_BAD)
     asm.end_symbol("hsm_bad")
-    asm.label("idle", kind="func")                           # (j) sleep forever
+    asm.label("idle", kind="func")                           # (k) sleep forever
     asm.wait()
     asm.mov("d0", 1)                                         # a late reply interrupt must not keep
     asm.st_w(f"[a15]{INTC_PENDING}", "d0")                   # waking us: acknowledge it, then sleep
@@ -606,7 +621,8 @@ def build_demo() -> Program:
                        ("msg_init", "hsm comm init: client "), ("msg_server", " server "),
                        ("msg_echo", "hsm echo: "), ("msg_add", "hsm nvm add 0x"), ("msg_rc", ": rc "),
                        ("msg_read", "hsm nvm read 0x"), ("msg_read_ok", f": {NVM_DATA_LEN} bytes ok\n"),
-                       ("msg_mismatch", ": mismatch\n"), ("msg_close", "hsm close: rc "),
+                       ("msg_mismatch", ": mismatch\n"), ("msg_destroy", "hsm nvm destroy 0x"),
+                       ("msg_close", "hsm close: rc "),
                        ("msg_bad", "hsm error: bad response\n")):
         asm.label(name, kind="object")
         asm.asciz(text)

@@ -52,6 +52,8 @@ h = bytes.fromhex
 LABEL = b"demo-core0" + bytes(14)  # label[24], zero padded
 # 16 data bytes: the words checksum(0) + 0..3 = 0x9220ad6b.., most significant byte first, on both cores
 DATA = h("9220ad6b 9220ad6c 9220ad6d 9220ad6e")
+# NVM DESTROYOBJECTS payload tail: list[1..18] unused, zero (the request is always 2 + 19 * 2 = 40 bytes)
+LIST_REST = bytes(36)
 
 # Requests, in the order the demo sends them: (name, request CSR, request packet)
 REQUESTS = {
@@ -60,14 +62,16 @@ REQUESTS = {
         ("ECHO", h("0002 0021 0000 0000"), h("a501 0105 0002 0000") + b"hello hsm from ppc core 0"),
         ("NVM ADD", h("0003 0038 0000 0000"), h("a501 0204 0003 0000") + h("0020 ffff 0000 0010") + LABEL + DATA),
         ("NVM READ", h("0004 000e 0000 0000"), h("a501 0208 0004 0000") + h("0020 0000 0010")),
-        ("CLOSE", h("0005 0008 0000 0000"), h("a501 0103 0005 0000")),
+        ("NVM DESTROY", h("0005 0030 0000 0000"), h("a501 0207 0005 0000") + h("0001 0020") + LIST_REST),
+        ("CLOSE", h("0006 0008 0000 0000"), h("a501 0103 0006 0000")),
     ],
     "arm": [
         ("INIT", h("0100 0c00 0000 0000"), h("01a5 0101 0100 0000") + h("0100 0000")),
         ("ECHO", h("0200 2100 0000 0000"), h("01a5 0501 0200 0000") + b"hello hsm from arm core 0"),
         ("NVM ADD", h("0300 3800 0000 0000"), h("01a5 0402 0300 0000") + h("2000 ffff 0000 1000") + LABEL + DATA),
         ("NVM READ", h("0400 0e00 0000 0000"), h("01a5 0802 0400 0000") + h("2000 0000 1000")),
-        ("CLOSE", h("0500 0800 0000 0000"), h("01a5 0301 0500 0000")),
+        ("NVM DESTROY", h("0500 3000 0000 0000"), h("01a5 0702 0500 0000") + h("0100 2000") + LIST_REST),
+        ("CLOSE", h("0600 0800 0000 0000"), h("01a5 0301 0600 0000")),
     ],
 }
 
@@ -78,14 +82,16 @@ RESPONSES_OK = {
         h("a501 0105 0002 0000") + b"hello hsm from ppc core 0",
         h("a501 0204 0003 0000") + h("0000 0000"),  # rc 0
         h("a501 0208 0004 0000") + h("0000 0000") + DATA,  # rc 0 + data
-        h("a501 0103 0005 0000"),  # empty
+        h("a501 0207 0005 0000") + h("0000 0000"),  # rc 0
+        h("a501 0103 0006 0000"),  # empty
     ],
     "arm": [
         h("01a5 0101 0100 0000") + h("0100 0000 3900 0000"),
         h("01a5 0501 0200 0000") + b"hello hsm from arm core 0",
         h("01a5 0402 0300 0000") + h("0000 0000"),
         h("01a5 0802 0400 0000") + h("0000 0000") + DATA,
-        h("01a5 0301 0500 0000"),
+        h("01a5 0702 0500 0000") + h("0000 0000"),
+        h("01a5 0301 0600 0000"),
     ],
 }
 
@@ -96,6 +102,7 @@ CONSOLE_OK = (
     "hsm echo: hello hsm from {arch} core 0\n"
     "hsm nvm add 0x0020: rc 0\n"
     "hsm nvm read 0x0020: 16 bytes ok\n"
+    "hsm nvm destroy 0x0020: rc 0\n"
     "hsm close: rc 0\n"
 )
 
@@ -107,14 +114,16 @@ RESPONSES_ERRORS = {
         h("01a5 0105 0002 0000") + b"hello hsm from ppc core 0",  # the other byte order's magic -> ABORTED
         h("a501 0204 0003 0000") + h("ffff f7c7"),  # rc NOSPACE -2105
         h("a501 0208 0004 0000") + h("ffff f7c8"),  # rc NOTFOUND -2104, no data
-        h("a501 0103 0005 0000"),
+        h("a501 0207 0005 0000") + h("ffff f7c8"),  # rc NOTFOUND -2104 (v1.4.0: an absent id)
+        h("a501 0103 0006 0000"),
     ],
     "arm": [
         h("01a5 0101 0200 0000") + h("0100 0000 3900 0000"),
         h("a501 0501 0200 0000") + b"hello hsm from arm core 0",
         h("01a5 0402 0300 0000") + h("c7f7 ffff"),
         h("01a5 0802 0400 0000") + h("c8f7 ffff"),
-        h("01a5 0301 0500 0000"),
+        h("01a5 0702 0500 0000") + h("c8f7 ffff"),
+        h("01a5 0301 0600 0000"),
     ],
 }
 CONSOLE_ERRORS = (
@@ -124,6 +133,7 @@ CONSOLE_ERRORS = (
     "hsm echo: rc -2002\n"
     "hsm nvm add 0x0020: rc -2105\n"
     "hsm nvm read 0x0020: rc -2104\n"
+    "hsm nvm destroy 0x0020: rc -2104\n"
     "hsm close: rc 0\n"
 )
 
@@ -133,14 +143,16 @@ RESPONSES_ODD = {
         h("a501 0105 0002 0000") + b"hello",  # a shorter echo is accepted
         h("a501 0204 0003 0000") + h("0000 0000"),
         h("a501 0208 0004 0000") + h("0000 0000") + DATA[:12],  # 12 of 16 bytes
-        h("a501 0104 0005 0000"),  # CLOSE answered with kind INFO -> ABORTED
+        h("a501 0207 0005 0000") + h("0000 0000 0000 0000"),  # 8 bytes instead of the 4-byte rc -> ABORTED
+        h("a501 0104 0006 0000"),  # CLOSE answered with kind INFO -> ABORTED
     ],
     "arm": [
         h("01a5 0101 0100 0000"),
         h("01a5 0501 0200 0000") + b"hello",
         h("01a5 0402 0300 0000") + h("0000 0000"),
         h("01a5 0802 0400 0000") + h("0000 0000") + DATA[:12],
-        h("01a5 0401 0500 0000"),
+        h("01a5 0702 0500 0000") + h("0000 0000 0000 0000"),
+        h("01a5 0401 0600 0000"),
     ],
 }
 CONSOLE_ODD = (
@@ -150,6 +162,7 @@ CONSOLE_ODD = (
     "hsm echo: hello\n"
     "hsm nvm add 0x0020: rc 0\n"
     "hsm nvm read 0x0020: 12 bytes mismatch\n"
+    "hsm nvm destroy 0x0020: rc -2002\n"
     "hsm close: rc -2002\n"
 )
 
@@ -438,12 +451,12 @@ def _run(arch: str, scenario: str, timing: str, quantum: int = QUANTUM) -> Machi
 
 def test_vectors_are_consistent() -> None:
     # Cross-checks of the hand-written tables (not of the firmware): each request CSR's len is the packet length,
-    # its notify counts 1..5, and each ok response echoes its request's header.
+    # its notify counts 1..6, and each ok response echoes its request's header.
     for arch, endian in (("ppc", ">"), ("arm", "<")):
         for i, (_name, csr, packet) in enumerate(REQUESTS[arch]):
             assert struct.unpack(endian + "4H", csr) == (i + 1, len(packet), 0, 0)
             assert RESPONSES_OK[arch][i][:8] == packet[:8]
-    assert [len(p) for _, _, p in REQUESTS["ppc"]] == [12, 33, 56, 14, 8]
+    assert [len(p) for _, _, p in REQUESTS["ppc"]] == [12, 33, 56, 14, 48, 8]
 
 
 @pytest.mark.parametrize("quantum", [13, QUANTUM, 10_000])
@@ -457,7 +470,7 @@ def test_requests_match_vectors(arch: str, timing: str, quantum: int) -> None:
     for (name, csr, packet), (got_csr, got_packet) in zip(expected, m.captured, strict=True):
         assert got_packet.hex(" ") == packet.hex(" "), name
         assert got_csr.hex(" ") == csr.hex(" "), name
-    assert m.doorbells == [1] * 5  # HT2HSMF = 1 << core id, once per request
+    assert m.doorbells == [1] * 6  # HT2HSMF = 1 << core id, once per request
     # attach zeroed both blocks: the request block is zero behind the longest packet (the ADD, 56 bytes)
     assert bytes(m.uc.mem_read(m.channel + 8 + 56, 0x1000 - 8 - 56)) == bytes(0x1000 - 8 - 56)
     assert bytes(m.uc.mem_read(m.channel + 0x1000 + 8 + 40, 0x1000 - 8 - 40)) == bytes(0x1000 - 8 - 40)
@@ -467,7 +480,7 @@ def test_requests_match_vectors(arch: str, timing: str, quantum: int) -> None:
     if timing != "split":
         assert m.hsm2htf == 0 and m.pending == 0  # every reply acknowledged
     if timing == "sleep":
-        assert m.sleeps == 5  # it waited for each answer asleep (else the HSM would never have answered)
+        assert m.sleeps == 6  # it waited for each answer asleep (else the HSM would never have answered)
     if arch == "arm":
         assert m.irq_entries == m.irq_exits
         flag, count = struct.unpack("<2I", m.uc.mem_read(0x2001_0000, 8))  # core-local block of core 0

@@ -3,7 +3,7 @@
 
 The smoke run does not use the emulator: it maps the board's memories from the TOML, emulates UART,
 INTC and mailbox with `mmio_map` callbacks, and plays a minimal wolfHSM server itself (COMM INIT, ECHO,
-CLOSE, NVM ADDOBJECT/READ over the channel's CSR hand-shake) when the core waits for its reply. On
+CLOSE, NVM ADDOBJECT/READ/DESTROYOBJECTS over the channel's CSR hand-shake) when the core waits for its reply. On
 Cortex-M it performs the exception entry/exit of IRQ 0 in Python (Unicorn has no NVIC) when PRIMASK is
 clear. The exact request bytes are checked against hand-written vectors in test_c_client_vectors.py.
 """
@@ -191,7 +191,8 @@ def test_committed_elf(arch: str) -> None:
         syms = _symbols(elf)
         for name in (
             "_start", "main", "idle", "cpu_wait", "demo_checksum",
-            "wh_attach", "wh_call", "wh_init", "wh_echo", "wh_nvm_add", "wh_nvm_read", "wh_close", "wh_detach",
+            "wh_attach", "wh_call", "wh_init", "wh_echo", "wh_nvm_add", "wh_nvm_read", "wh_nvm_destroy", "wh_close",
+            "wh_detach",
             "board_reply_reset", "board_reply_wait",
         ):
             assert name in syms, name
@@ -282,7 +283,8 @@ class Soc:
     ht2hsmf: int = 0
     doorbells: int = 0
     requests: list[tuple[int, int, bytes]] = field(default_factory=list)  # (kind, seq, payload)
-    nvm: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)  # id -> (metadata, data)
+    nvm: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)  # id -> (metadata, data), live objects
+    added: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)  # every object ever added
 
     @property
     def channel(self) -> int:
@@ -368,7 +370,17 @@ class Soc:
         if kind == 0x0204:  # NVM ADDOBJECT: metadata (32) + data
             obj_id, _access, _flags, size = struct.unpack(e + "4H", payload[:8])
             assert len(payload) == 32 + size
-            self.nvm[obj_id] = (payload[:32], payload[32:])
+            self.nvm[obj_id] = self.added[obj_id] = (payload[:32], payload[32:])
+            return struct.pack(e + "i", 0)
+        if kind == 0x0207:  # NVM DESTROYOBJECTS: u16 list_count, u16 list[19] -> rc
+            assert len(payload) == 40
+            count, *ids = struct.unpack(e + "20H", payload)
+            assert count <= 19
+            ids = ids[:count]
+            if any(i not in self.nvm for i in ids):  # v1.4.0: an absent id -> NOTFOUND, nothing destroyed
+                return struct.pack(e + "i", -2104)
+            for i in ids:
+                del self.nvm[i]
             return struct.pack(e + "i", 0)
         if kind == 0x0208:  # NVM READ: rc + data
             obj_id, offset, size = struct.unpack(e + "3H", payload)
@@ -379,6 +391,14 @@ class Soc:
 
 
 SERVER_ID = 57  # the example server's id (core spec 0)
+
+# The NVM DESTROYOBJECTS payload a core sends, written by hand from the core spec 4.3 (not by the code under
+# test): {u16 list_count = 1, u16 list[19] = {0x0020 + core id, 0 x 18}} = 40 bytes, in the core's byte order.
+# Format with the low byte of the object id.
+DESTROY_PAYLOAD = {
+    "ppc": "0001 00{obj:02x}" + " 0000" * 18,  # big-endian: 00 01, 00 2N
+    "arm": "0100 {obj:02x}00" + " 0000" * 18,  # little-endian: 01 00, 2N 00
+}
 
 
 # Registers of a Cortex-M exception frame, in stacking order (PC and xPSR follow).
@@ -513,17 +533,22 @@ def test_smoke_run_on_unicorn(arch: str, core_id: int) -> None:
         f"hsm echo: hello hsm from {arch} core {core_id}\n"
         f"hsm nvm add 0x{obj:04x}: rc 0\n"
         f"hsm nvm read 0x{obj:04x}: 16 bytes ok\n"
+        f"hsm nvm destroy 0x{obj:04x}: rc 0\n"
         "hsm close: rc 0\n"
     )
     assert not soc.halted
     assert [(kind, seq) for kind, seq, _ in soc.requests] == [
-        (0x0101, 1), (0x0105, 2), (0x0204, 3), (0x0208, 4), (0x0103, 5)
+        (0x0101, 1), (0x0105, 2), (0x0204, 3), (0x0208, 4), (0x0207, 5), (0x0103, 6)
     ]
     data = b"".join(((checksum + k) & 0xFFFFFFFF).to_bytes(4, "big") for k in range(4))
-    meta, stored = soc.nvm[obj]
+    meta, stored = soc.added[obj]
     assert stored == data
     assert meta[8:] == f"demo-core{core_id}".encode().ljust(24, b"\0")
-    assert soc.doorbells == 5
+    destroy = soc.requests[4][2]
+    assert destroy.hex(" ") == bytes.fromhex(DESTROY_PAYLOAD[arch].format(obj=obj)).hex(" ")
+    assert len(destroy) == 40
+    assert soc.nvm == {}  # the demo destroyed its object again: the server's NVM is empty
+    assert soc.doorbells == 6
     assert soc.hsm2htie == 0 and soc.enable == 0  # detached: reply interrupt masked again
     assert soc.hsm2htf == 0 and soc.pending == 0  # every reply flag and IRQ line acknowledged
     (lock,) = struct.unpack(target.endian + "I", runner.uc.mem_read(soc.hal["APP_SHARED_BASE"], 4))

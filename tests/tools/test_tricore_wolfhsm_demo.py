@@ -57,14 +57,19 @@ CORE0_REQUESTS = {
                          "000102030405060708090a0b0c0d0e0f"),
     # NVM READ 0x0208, seq 4: id 0x0020, offset 0, data_len 16
     "read": bytes.fromhex("01a5 0802 0400 0000" "2000 0000 1000"),
-    # COMM CLOSE 0x0103, seq 5, empty
-    "close": bytes.fromhex("01a5 0301 0500 0000"),
+    # NVM DESTROYOBJECTS 0x0207, seq 5: list_count 1, list[19] = {0x0020, 18 x 0} (always 40 bytes)
+    "destroy": bytes.fromhex("01a5 0702 0500 0000"
+                             "0100 2000"
+                             "0000 0000 0000 0000 0000 0000 0000 0000 0000"
+                             "0000 0000 0000 0000 0000 0000 0000 0000 0000"),
+    # COMM CLOSE 0x0103, seq 6, empty
+    "close": bytes.fromhex("01a5 0301 0600 0000"),
 }
-NAMES = ("init", "echo", "add", "read", "close")
+NAMES = ("init", "echo", "add", "read", "destroy", "close")
 
 
 def _spec_requests(core):
-    """The same five requests for any core, packed field by field from the spec with struct."""
+    """The same six requests for any core, packed field by field from the spec with struct."""
     def header(kind, seq):
         return b"\x01\xa5" + struct.pack("<HHH", kind, seq, 0)
     oid = 0x20 + core
@@ -75,7 +80,8 @@ def _spec_requests(core):
         "echo": header(0x0105, 2) + f"hello hsm from tricore core {core}".encode(),
         "add": header(0x0204, 3) + struct.pack("<HHHH", oid, 0, 0, 16) + label + data,
         "read": header(0x0208, 4) + struct.pack("<HHH", oid, 0, 16),
-        "close": header(0x0103, 5),
+        "destroy": header(0x0207, 5) + struct.pack("<20H", 1, oid, *[0] * 18),
+        "close": header(0x0103, 6),
     }
 
 
@@ -94,8 +100,8 @@ def _rodata_read(elf, addr, size):
 
 def _table(elf, syms, core):
     """(address, length) of each request of ``core`` from the ``hsm_requests`` table."""
-    base = syms["hsm_requests"]["st_value"] + core * 5 * 8
-    return [struct.unpack("<II", _rodata_read(elf, base + 8 * i, 8)) for i in range(5)]
+    base = syms["hsm_requests"]["st_value"] + core * len(NAMES) * 8
+    return [struct.unpack("<II", _rodata_read(elf, base + 8 * i, 8)) for i in range(len(NAMES))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,7 +116,7 @@ def test_core0_request_packets_in_rodata_match_hand_written_vectors():
         assert (addr, length) == (sym["st_value"], sym["st_size"]), name
         assert addr % 4 == 0
         assert _rodata_read(elf, addr, length) == CORE0_REQUESTS[name], name
-    assert [length for _, length in table] == [12, 37, 56, 14, 8]
+    assert [length for _, length in table] == [12, 37, 56, 14, 48, 8]
 
 
 @pytest.mark.parametrize("core", range(6))
@@ -121,7 +127,7 @@ def test_every_core_has_its_own_request_set(core):
         assert want == CORE0_REQUESTS                       # the two hand-made views agree
     got = {name: _rodata_read(elf, addr, length) for (addr, length), name in zip(_table(elf, syms, core), NAMES)}
     assert got == want
-    assert syms["hsm_requests"]["st_size"] == 6 * 5 * 8
+    assert syms["hsm_requests"]["st_size"] == 6 * 6 * 8
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,7 +202,8 @@ class Board:
         assert packet[:2] == b"\x01\xa5", "little-endian magic"
         kind, _seq = struct.unpack_from("<HH", packet, 2)
         body = packet[8:]
-        name = {0x0101: "init", 0x0105: "echo", 0x0204: "add", 0x0208: "read", 0x0103: "close"}[kind]
+        name = {0x0101: "init", 0x0105: "echo", 0x0204: "add", 0x0208: "read", 0x0207: "destroy",
+                0x0103: "close"}[kind]
         if name == "init":
             payload = struct.pack("<II", struct.unpack("<I", body)[0], SERVER_ID)
         elif name == "echo":
@@ -210,6 +217,16 @@ class Board:
             oid, offset, dlen = struct.unpack("<HHH", body)
             data = self.nvm.get(oid)
             payload = struct.pack("<i", NOTFOUND) if data is None else struct.pack("<i", 0) + data[offset:offset + dlen]
+        elif name == "destroy":                              # v1.4.0: an absent id -> NOTFOUND, nothing destroyed
+            assert len(body) == 40
+            count, *ids = struct.unpack("<20H", body)
+            ids = ids[:count]
+            if all(oid in self.nvm for oid in ids):
+                for oid in ids:
+                    del self.nvm[oid]
+                payload = struct.pack("<i", 0)
+            else:
+                payload = struct.pack("<i", NOTFOUND)
         else:
             payload = b""
         header = packet[:8]                                  # magic, kind, seq, aux echoed
@@ -270,6 +287,7 @@ def _expected(core):
             f"hsm echo: hello hsm from tricore core {core}",
             f"hsm nvm add {oid}: rc 0",
             f"hsm nvm read {oid}: 16 bytes ok",
+            f"hsm nvm destroy {oid}: rc 0",
             "hsm close: rc 0"]
 
 
@@ -280,23 +298,24 @@ def test_demo_runs_the_wolfhsm_sequence(core, mode):
     elf, addr, uc, board = _boot(core, mode=mode, ie=others)
     sleeps = _run(uc, addr, board)
     assert board.lines == _expected(core)
-    # the transport: notify 1..5, len = packet length, ack/wait 0, one doorbell bit per request
+    # the transport: notify 1..6, len = packet length, ack/wait 0, one doorbell bit per request
     want = _spec_requests(core)
     assert [(n, ln, a, w) for n, ln, a, w, _ in board.requests] == [
         (i + 1, len(want[name]), 0, 0) for i, name in enumerate(NAMES)]
     assert [p for *_, p in board.requests] == [want[name] for name in NAMES]
-    assert board.doorbells == [1 << core] * 5
-    assert sleeps == (5 if mode == "deferred" else 0)
+    assert board.doorbells == [1 << core] * 6
+    assert sleeps == (6 if mode == "deferred" else 0)
+    assert board.nvm == {}                                   # the object was destroyed again
     # interrupt plumbing: own HSM2HTIE bit added without losing others', INTC line 0 enabled,
     # nothing left pending or flagged at idle
     assert board.ie == others | 1 << core
     assert board.enable & 1
     assert board.pending == 0 and board.hsm2htf == 0
     assert struct.unpack("<2I", uc.mem_read(addr["core_id_var"], 8)) == (core, int(CHECKSUMS[core], 16))
-    assert struct.unpack("<I", uc.mem_read(addr["progress_var"], 4))[0] == 8
+    assert struct.unpack("<I", uc.mem_read(addr["progress_var"], 4))[0] == 9
     channel = LMU + core * CHANNEL
-    assert struct.unpack("<HH", uc.mem_read(channel, 4)) == (5, 8)                 # CLOSE was last
-    assert struct.unpack("<HH", uc.mem_read(channel + RESP, 4)) == (5, 8)
+    assert struct.unpack("<HH", uc.mem_read(channel, 4)) == (6, 8)                 # CLOSE was last
+    assert struct.unpack("<HH", uc.mem_read(channel + RESP, 4)) == (6, 8)
 
 
 def test_attach_enables_the_reply_irq_with_one_ldmst():
@@ -329,7 +348,19 @@ def test_nvm_error_codes_print_as_signed_decimal(rc):
 
     _, addr, uc, board = _boot(1, tweak=tweak)
     _run(uc, addr, board)
-    assert board.lines[4:] == [f"hsm nvm add 0x0021: rc {rc}", "hsm nvm read 0x0021: rc -2104", "hsm close: rc 0"]
+    assert board.lines[4:] == [f"hsm nvm add 0x0021: rc {rc}", "hsm nvm read 0x0021: rc -2104",
+                               "hsm nvm destroy 0x0021: rc 0", "hsm close: rc 0"]
+
+
+@pytest.mark.parametrize("rc", [NOTFOUND, -2101, 0, 3])
+def test_destroy_rc_prints_as_signed_decimal(rc):
+    def tweak(name, payload, header):
+        return (struct.pack("<i", rc) if name == "destroy" else payload), header
+
+    _, addr, uc, board = _boot(4, tweak=tweak)
+    _run(uc, addr, board)
+    assert board.lines[4:] == ["hsm nvm add 0x0024: rc 0", "hsm nvm read 0x0024: 16 bytes ok",
+                               f"hsm nvm destroy 0x0024: rc {rc}", "hsm close: rc 0"]
 
 
 @pytest.mark.parametrize(("read_payload", "line"), [
@@ -353,7 +384,7 @@ def test_close_with_a_payload_reports_rc_minus_one():
 
 
 @pytest.mark.parametrize(("bad", "field"), [("echo", "seq"), ("init", "magic"), ("add", "kind"), ("read", "short"),
-                                            ("init", "size")])
+                                            ("init", "size"), ("destroy", "size"), ("destroy", "seq")])
 def test_bad_response_stops_the_sequence(bad, field):
     def tweak(name, payload, header):
         if name != bad:
@@ -364,14 +395,14 @@ def test_bad_response_stops_the_sequence(bad, field):
             return payload, b"\xa5\x01" + header[2:]
         if field == "kind":
             return payload, header[:2] + struct.pack("<H", 0x0205) + header[4:]
-        if field == "size":
-            return payload[:4], header                     # INIT response must be 8 bytes
+        if field == "size":                                  # INIT response must be 8 bytes, DESTROY's 4
+            return (payload[:4] if name == "init" else payload + bytes(4)), header
         return b"", b""                                      # an empty packet: not even a header
 
     _, addr, uc, board = _boot(0, tweak=tweak)
     _run(uc, addr, board)
     done = NAMES.index(bad)
-    printed = {"init": 2, "echo": 3, "add": 4, "read": 5}[bad]
+    printed = {"init": 2, "echo": 3, "add": 4, "read": 5, "destroy": 6}[bad]
     assert board.lines == _expected(0)[:printed] + ["hsm error: bad response"]
     assert len(board.requests) == done + 1                   # nothing sent after the bad response
     assert struct.unpack("<I", uc.mem_read(addr["progress_var"], 4))[0] == 0xBAD

@@ -14,9 +14,12 @@
  *          label "demo-coreN", access ANY, flags NONE, 16 data bytes: the words
  *          checksum + 0 .. checksum + 3, each most significant byte first
  *        NVM READ 0x0020 + N, 16 bytes "hsm nvm read 0x00XX: 16 bytes ok"
+ *        NVM DESTROYOBJECTS {0x0020 + N} "hsm nvm destroy 0x00XX: rc 0"
+ *          (the object is removed again, so the server's NVM is left as empty as it was)
  *        COMM CLOSE                    "hsm close: rc 0"
  *      (errors: "hsm comm init: rc R", "hsm echo: rc R", "hsm nvm read 0x00XX: rc R" or
- *      "... N bytes mismatch"; R in decimal, negative with a minus sign);
+ *      "... N bytes mismatch", "hsm nvm destroy 0x00XX: rc R"; R in decimal, negative with a
+ *      minus sign);
  *   4. detaches from the channel (reply interrupt masked) and idles forever in `idle` (start.S).
  */
 #include "demo.h"
@@ -201,6 +204,11 @@ static void demo_hsm(uint32_t id, uint32_t checksum)
         uart_put_dec(back_len);
         uart_puts(same ? " bytes ok\n" : " bytes mismatch\n");
     }
+
+    rc = wh_nvm_destroy(&ch, &obj, 1u);
+    uart_puts("hsm nvm destroy 0x");
+    uart_put_hex(obj, 4);
+    print_rc_line(": ", rc);
 
     rc = wh_close(&ch);
     print_rc_line("hsm close: ", rc);

@@ -314,6 +314,33 @@ int wh_nvm_read(struct wh_mbox *ch, uint16_t id, uint16_t offset, uint16_t len, 
     return WH_ERROR_OK;
 }
 
+int wh_nvm_destroy(struct wh_mbox *ch, const uint16_t *ids, uint16_t count)
+{
+    uint16_t n;
+
+    if (count > WH_NVM_MAX_DESTROY_COUNT || (count != 0u && ids == 0)) {
+        return WH_ERROR_BADARGS;
+    }
+    int rc = wh_begin(ch);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    uintptr_t p = wh_req_payload(ch);
+    wh_put16(p + 0u, count);
+    for (uint32_t i = 0u; i < WH_NVM_MAX_DESTROY_COUNT; i++) {
+        wh_put16(p + 2u + 2u * i, i < count ? ids[i] : 0u);
+    }
+    rc = wh_call(ch, WH_KIND(WH_GROUP_NVM, WH_NVM_ACTION_DESTROYOBJECTS),
+                 (uint16_t)(2u + 2u * WH_NVM_MAX_DESTROY_COUNT), &n);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    if (n != 4u) {
+        return WH_ERROR_ABORTED;
+    }
+    return get_rc(wh_resp_payload(ch));
+}
+
 int wh_nvm_getmetadata(struct wh_mbox *ch, uint16_t id, struct wh_nvm_meta *meta)
 {
     uint16_t n;

@@ -58,6 +58,7 @@
 #define WH_COMM_ACTION_ECHO      0x05u    /* kind 0x0105 */
 #define WH_NVM_ACTION_ADDOBJECT  0x04u    /* kind 0x0204 */
 #define WH_NVM_ACTION_GETMETADATA 0x06u   /* kind 0x0206 */
+#define WH_NVM_ACTION_DESTROYOBJECTS 0x07u /* kind 0x0207 */
 #define WH_NVM_ACTION_READ       0x08u    /* kind 0x0208 */
 
 /* NVM */
@@ -65,6 +66,7 @@
 #define WH_NVM_METADATA_SIZE     32u      /* u16 id, access, flags, len; u8 label[24] */
 #define WH_NVM_MAX_ADD_LEN       (WH_MBOX_MAX_PAYLOAD - WH_NVM_METADATA_SIZE) /* 4048 */
 #define WH_NVM_MAX_READ_LEN      (WH_MBOX_MAX_PAYLOAD - 4u)                   /* 4076 */
+#define WH_NVM_MAX_DESTROY_COUNT 19u      /* WH_MESSAGE_NVM_MAX_DESTROY_OBJECTS_COUNT */
 #define WH_NVM_ACCESS_NONE       0x0000u
 #define WH_NVM_ACCESS_ANY        0xFFFFu
 #define WH_NVM_FLAGS_NONE        0x0000u
@@ -119,6 +121,13 @@ int wh_nvm_add(struct wh_mbox *ch, uint16_t id, uint16_t access, uint16_t flags,
  * it to the object). out must hold len bytes; *outlen = the number of bytes received. */
 int wh_nvm_read(struct wh_mbox *ch, uint16_t id, uint16_t offset, uint16_t len, void *out,
                 uint16_t *outlen);
+
+/* NVM DESTROYOBJECTS (0x0207): request {u16 list_count, u16 list[19]} (40 bytes, always: the
+ * first `count` entries are ids[0..count-1], the rest zero); response i32 rc. count > 19, or ids
+ * NULL with count > 0, gives WH_ERROR_BADARGS (nothing sent). count 0 asks for a compaction only.
+ * Returns the server's rc (0, ACCESS; v1.4.0: NOTFOUND if a listed id is absent, and then nothing
+ * is destroyed). */
+int wh_nvm_destroy(struct wh_mbox *ch, const uint16_t *ids, uint16_t count);
 
 /* NVM GETMETADATA (0x0206): request u16 id; response i32 rc + metadata (36 bytes). */
 int wh_nvm_getmetadata(struct wh_mbox *ch, uint16_t id, struct wh_nvm_meta *meta);
