@@ -154,15 +154,18 @@ class KeystoreService(Service):
             rc = e.rc
         return spec.response.pack(ctx.order, rc=rc, id=client_id if rc == WhError.OK else 0)
 
-    def evict(self, ctx: RequestContext, payload: bytes) -> bytes:
-        spec = self._msg(KeyAction.EVICT)
+    def _id_op(self, ctx: RequestContext, action: int, payload: bytes, op: Any, **extra: int) -> bytes:
+        """The shape EVICT, COMMIT, ERASE and REVOKE share: a key id in, an rc out."""
+        spec = self._msg(action)
         try:
-            key_id = self._id_request(ctx, spec, payload)
-            self.ks.evict(ctx, key_id)
+            op(ctx, self._id_request(ctx, spec, payload))
             rc = WhError.OK
         except KeystoreError as e:
             rc = e.rc
-        return spec.response.pack(ctx.order, rc=rc, ok=0)
+        return spec.response.pack(ctx.order, rc=rc, **extra)
+
+    def evict(self, ctx: RequestContext, payload: bytes) -> bytes:
+        return self._id_op(ctx, KeyAction.EVICT, payload, self.ks.evict, ok=0)
 
     def export(self, ctx: RequestContext, payload: bytes) -> bytes:
         spec = self._msg(KeyAction.EXPORT)
@@ -176,34 +179,13 @@ class KeystoreService(Service):
         return spec.response.pack(ctx.order, rc=WhError.OK, len=len(key), label=meta.label, key=key)
 
     def commit(self, ctx: RequestContext, payload: bytes) -> bytes:
-        spec = self._msg(KeyAction.COMMIT)
-        try:
-            key_id = self._id_request(ctx, spec, payload)
-            self.ks.commit(ctx, key_id)
-            rc = WhError.OK
-        except KeystoreError as e:
-            rc = e.rc
-        return spec.response.pack(ctx.order, rc=rc, ok=0)
+        return self._id_op(ctx, KeyAction.COMMIT, payload, self.ks.commit, ok=0)
 
     def erase(self, ctx: RequestContext, payload: bytes) -> bytes:
-        spec = self._msg(KeyAction.ERASE)
-        try:
-            key_id = self._id_request(ctx, spec, payload)
-            self.ks.erase(ctx, key_id)
-            rc = WhError.OK
-        except KeystoreError as e:
-            rc = e.rc
-        return spec.response.pack(ctx.order, rc=rc, ok=0)
+        return self._id_op(ctx, KeyAction.ERASE, payload, self.ks.erase, ok=0)
 
     def revoke(self, ctx: RequestContext, payload: bytes) -> bytes:
-        spec = self._msg(KeyAction.REVOKE)
-        try:
-            key_id = self._id_request(ctx, spec, payload)
-            self.ks.revoke(ctx, key_id)
-            rc = WhError.OK
-        except KeystoreError as e:
-            rc = e.rc
-        return spec.response.pack(ctx.order, rc=rc)
+        return self._id_op(ctx, KeyAction.REVOKE, payload, self.ks.revoke)
 
     # ---------------------------------------------------------------- DMA variants
 
