@@ -13,6 +13,7 @@ SERVICES = {
     "counter": "CounterService",
     "custom": "CustomService",
     "crypto": "CryptoService",
+    "cert": "CertService",
 }
 
 
