@@ -79,7 +79,9 @@ def _flash_args(args: argparse.Namespace) -> tuple[dict[str, Path], dict[str, di
             raise HsmemuError(f"board {board.name} has no flash controller: --flash-image has nothing to map")
         files[flash] = Path(args.flash_image)
     if args.nvm_reformat:
-        params["hsm"] = {"nvm_reformat": True}
+        params.setdefault("hsm", {})["nvm_reformat"] = True
+    if args.seed is not None:
+        params.setdefault("hsm", {})["rng_seed"] = args.seed
     return files, params
 
 
@@ -103,6 +105,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise HsmemuError(f"--wire {args.wire}: only v1.4.0 is implemented")
     files, params = _flash_args(args)
     soc = Soc(args.board, firmware=firmware, quantum=args.quantum, trace=trace, memory_files=files, params=params)
+    if args.seed is not None:
+        for dev in soc.devices.values():
+            if hasattr(dev, "reseed"):  # the TRNG
+                dev.reseed(args.seed)
     bridge = None
     if args.listen:
         from .bridge import HostBridge
@@ -189,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--nvm-reformat", action="store_true", help="let the HSM format an unreadable NVM store (data is lost)"
     )
+    r.add_argument("--seed", type=int, metavar="N", help="seed the TRNG and the HSM's random numbers: reproducible runs")
     r.add_argument("--wire", default="v1.4.0", help="wolfHSM wire version the HSM speaks (default v1.4.0)")
     r.add_argument("--trace", metavar="FILE", help="write the event trace to FILE")
     r.add_argument("--trace-level", choices=[k for k in LEVELS if k != "off"], default="events")

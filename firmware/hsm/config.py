@@ -25,6 +25,7 @@ class ServerConfig:
     global_keys: bool = True
     keywrap_max_key_size: int = 5000
     keywrap_max_data_size: int = 2000
+    rng_seed: int | None = None  # set (hsmemu run --seed): every random byte the server makes is reproducible
     # HSM core cycles charged per request (assumed: no public figure; see the board profile)
     costs: dict[str, int] = field(
         default_factory=lambda: {"request": 2000, "per_byte": 2, "nvm_op": 4000, "key_op": 3000}
