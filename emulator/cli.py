@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--nvm-reformat", action="store_true", help="let the HSM format an unreadable NVM store (data is lost)"
     )
-    r.add_argument("--seed", type=int, metavar="N", help="seed the TRNG and the HSM's random numbers: reproducible runs")
+    r.add_argument("--seed", type=int, metavar="N", help="seed the TRNG and the HSM random numbers (reproducible runs)")
     r.add_argument("--wire", default="v1.4.0", help="wolfHSM wire version the HSM speaks (default v1.4.0)")
     r.add_argument("--trace", metavar="FILE", help="write the event trace to FILE")
     r.add_argument("--trace-level", choices=[k for k in LEVELS if k != "off"], default="events")
