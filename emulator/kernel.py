@@ -81,7 +81,7 @@ class Kernel:
             running = self._running
             nt = ev.next_time()
             if not running:
-                if inputs and any(src.active() for src in inputs) and (nt is None or nt > until):
+                if inputs and nt is None and any(src.active() for src in inputs):
                     # only the outside world can wake the SoC: block on it (bounded), time stands still
                     for src in inputs:
                         if src.wait(0.05):
