@@ -5,7 +5,8 @@ Handlers never call a cipher library directly; they ask ``engine(ctx)`` (the ser
 
 * ``random(ctx, n)`` - random bytes (OS entropy, or a seeded deterministic stream);
 * ``sha2_compress`` / ``sha2_final`` - SHA-256/512 compression continuing from a client midstate,
-  and FIPS 180-4 padding + finalisation;
+  and FIPS 180-4 padding + finalisation; ``digest`` - a one-shot hash by wc_HashType built on them
+  (HMAC/HKDF use it);
 * ``aes_ecb`` / ``aes_cbc`` / ``aes_ctr`` / ``aes_gcm_encrypt`` / ``aes_gcm_decrypt``;
 * ``cmac_update`` / ``cmac_final`` - AES-CMAC on wolfCrypt's resumable state.
 
@@ -93,6 +94,8 @@ SW_COSTS: dict[str, int] = {
     "crypto_sw_sha3_block": 9_000,  # assumed: one Keccak-f[1600] permutation (SHA-3 HMAC in HKDF)
 }
 _AES_ROUNDS_SCALE = {16: 10, 24: 12, 32: 14}
+_ECB_CONTEXTS = 32  # cached ECB contexts per software engine
+_SHORT_RUN = 16  # blocks: up to this many, CBC encryption / CTR run on a cached ECB context
 
 
 # ================================================================================================ SHA-2
@@ -233,6 +236,7 @@ def _make_fast(transform: Any, fmt: str, block: int) -> Callable[[Sequence[int],
                 transform(ctx, data[off : off + block])
         return unpack_from(ctx, 0)
 
+    compress.__name__ = compress.__qualname__ = f"sha{block * 4}_compress_fast"
     return compress
 
 
@@ -545,6 +549,25 @@ class SoftwareEngine(CryptoEngine):
         if self.seeded:
             raw = seed if isinstance(seed, bytes | bytearray) else str(seed).encode()
             self._rng_key = hashlib.sha256(b"hsmemu-rng" + bytes(raw)).digest()
+        self._ecb: dict[tuple[bytes, bool], Any] = {}
+
+    # Building a `cryptography` cipher costs ~15 us, a block ~0.5 us. ECB contexts carry no chaining
+    # state, so a few are kept per key and reused (short CBC/CTR operations are built from them).
+    # They are host objects: not part of the firmware state, dropped from snapshots and pickles.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_ecb"] = {}
+        return state
+
+    def _ecb_op(self, key: bytes, encrypt: bool) -> Any:
+        k = (bytes(key), encrypt)
+        op = self._ecb.get(k)
+        if op is None:
+            if len(self._ecb) >= _ECB_CONTEXTS:
+                self._ecb.pop(next(iter(self._ecb)))
+            cipher = Cipher(algorithms.AES(k[0]), modes.ECB())
+            op = self._ecb[k] = cipher.encryptor() if encrypt else cipher.decryptor()
+        return op
 
     # ---------------------------------------------------------------- costs
 
@@ -590,9 +613,7 @@ class SoftwareEngine(CryptoEngine):
         if len(data) % AES_BLOCK:
             raise CryptoError(WcError.BAD_LENGTH_E, "ECB on a partial block")
         self._spend_aes(ctx, key, len(data) // AES_BLOCK, not encrypt)
-        cipher = Cipher(algorithms.AES(bytes(key)), modes.ECB())
-        op = cipher.encryptor() if encrypt else cipher.decryptor()
-        return op.update(bytes(data)) + op.finalize()
+        return self._ecb_op(key, encrypt).update(bytes(data))
 
     def aes_cbc(self, ctx: Any, key: bytes, iv: bytes, data: bytes, encrypt: bool) -> bytes:
         """wc_AesCbcEncrypt/Decrypt: whole blocks only; a trailing partial block is left as it was
@@ -602,13 +623,28 @@ class SoftwareEngine(CryptoEngine):
         self._spend_aes(ctx, key, whole // AES_BLOCK, not encrypt)
         if not whole:
             return bytes(data)
-        cipher = Cipher(algorithms.AES(bytes(key)), modes.CBC(bytes(iv[:AES_BLOCK])))
-        op = cipher.encryptor() if encrypt else cipher.decryptor()
-        return op.update(bytes(data[:whole])) + op.finalize() + bytes(data[whole:])
+        blocks, iv = bytes(data[:whole]), bytes(iv[:AES_BLOCK])
+        if not encrypt:  # every block at once: P_i = D(C_i) ^ C_{i-1}
+            out = _xor(self._ecb_op(key, False).update(blocks), iv + blocks[:-AES_BLOCK])
+        elif whole <= _SHORT_RUN * AES_BLOCK:
+            op, prev, parts = self._ecb_op(key, True), iv, []
+            for off in range(0, whole, AES_BLOCK):
+                prev = op.update(_xor(blocks[off : off + AES_BLOCK], prev))
+                parts.append(prev)
+            out = b"".join(parts)
+        else:
+            enc = Cipher(algorithms.AES(bytes(key)), modes.CBC(iv)).encryptor()
+            out = enc.update(blocks) + enc.finalize()
+        return out + bytes(data[whole:])
 
     def aes_ctr_blocks(self, ctx: Any, key: bytes, counter: bytes, data: bytes) -> bytes:
         check_aes_key(key)
-        self._spend_aes(ctx, key, len(data) // AES_BLOCK)
+        n = len(data) // AES_BLOCK
+        self._spend_aes(ctx, key, n)
+        if n <= _SHORT_RUN:
+            start = int.from_bytes(counter, "big")
+            counters = b"".join(((start + i) % (1 << 128)).to_bytes(16, "big") for i in range(n))
+            return _xor(bytes(data), self._ecb_op(key, True).update(counters))
         return Cipher(algorithms.AES(bytes(key)), modes.CTR(bytes(counter))).encryptor().update(bytes(data))
 
     def _spend_gcm(self, ctx: Any, key: bytes, aad: bytes, data: bytes) -> None:
