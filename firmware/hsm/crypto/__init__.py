@@ -19,6 +19,7 @@ from typing import Any
 
 # (group, action, algoType, algoSubType or None for "any") -> handler(ctx, body) -> (rc, body)
 Handler = Callable[[Any, bytes], tuple[int, bytes]]
+SELF_TYPED = (4, 7, 9)  # RNG, CMAC, KDF: their handlers are registered under algoType == action
 MODULES = ("rng", "symmetric", "sha2", "kdf", "pk_rsa", "pk_ecc", "pk_25519", "pqc")
 
 
@@ -31,7 +32,12 @@ class Registry:
 
     def find(self, group: int, action: int, algo_type: int, sub_type: int) -> Handler | None:
         h = self.handlers.get((group, action, algo_type, sub_type))
-        return h if h is not None else self.handlers.get((group, action, algo_type, None))
+        if h is None:
+            h = self.handlers.get((group, action, algo_type, None))
+        if h is None and action in SELF_TYPED:
+            # wolfHSM dispatches RNG and CMAC by action and KDF by sub-type: the algoType is not looked at
+            h = self.handlers.get((group, action, action, sub_type)) or self.handlers.get((group, action, action, None))
+        return h
 
 
 def build_registry() -> Registry:
