@@ -114,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .bridge import HostBridge
 
         # let the app firmware boot first (bounded), so attached clients find a settled HSM
-        soc.run_until_idle(limit_ns=50_000_000)
+        soc.run_until_idle(limit_ns=2_000_000_000)
         bridge = HostBridge(soc)
         tls = {"cert": args.tls_cert, "key": args.tls_key, "ca": args.tls_ca}
         for url in args.listen:

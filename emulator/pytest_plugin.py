@@ -65,7 +65,7 @@ class HsmBoard:
         firmware: dict[str, str] | None = None,
         tls: dict[str, str] | None = None,
         quantum: int | None = None,
-        settle_ns: int | None = 5_000_000,
+        settle_ns: int | None = 2_000_000_000,
         timeout: float = STOP_TIMEOUT,
     ) -> None:
         from .bridge import HostBridge

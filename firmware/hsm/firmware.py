@@ -33,6 +33,7 @@ class HsmFirmware:
 
         params = dict(getattr(hal, "params", {}) or {})
         self.nvm_reformat = bool(params.pop("nvm_reformat", False))  # used by the flash-backed NVM store
+        nvm_kind = str(params.pop("nvm", "auto"))  # "auto": flash when the board has a controller; "flash"; "ram"
         known = {f for f in ServerConfig.__dataclass_fields__}
         unknown = sorted(set(params) - known)
         if unknown:
@@ -41,7 +42,21 @@ class HsmFirmware:
             if k in params:
                 params[k] = str(params[k]).encode()
         config = ServerConfig(**params)
-        return default_server(config=config, nvm=RamNvm(object_count=config.nvm_object_count))
+        # NVM: the power-loss-safe store on the board's HSM data flash controller, else RAM only
+        if nvm_kind not in ("auto", "flash", "ram"):
+            raise ValueError(f"HSM param nvm must be auto, flash or ram, not {nvm_kind!r}")
+        flashes = hal.peripherals_of_type("flash") if hasattr(hal, "peripherals_of_type") else []
+        if nvm_kind == "flash" and not flashes:
+            raise ValueError("HSM param nvm = flash, but the board has no flash controller")
+        if flashes and nvm_kind != "ram":
+            from .nvm_flash import FlashNvm, HalFlash
+
+            nvm: Any = FlashNvm(
+                HalFlash(hal, flashes[0]), object_count=config.nvm_object_count, reformat=self.nvm_reformat
+            )
+        else:
+            nvm = RamNvm(object_count=config.nvm_object_count)
+        return default_server(config=config, nvm=nvm)
 
     def boot(self, hal: Any) -> None:
         mb = hal.peripheral("mailbox")

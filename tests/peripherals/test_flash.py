@@ -50,7 +50,7 @@ def _quiet(source: str, text: str) -> None:
 def make_soc(board: str = "aurix-tc3xx", **overrides) -> Soc:
     b = load_board(board)
     b.peripheral("hsm_flash").config.update(overrides)  # type: ignore[union-attr]
-    return Soc(b, console=_quiet)
+    return Soc(b, console=_quiet, params={"hsm": {"nvm": "ram"}})  # the HSM firmware keeps off the flash
 
 
 class Drv:
