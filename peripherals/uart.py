@@ -17,7 +17,6 @@ class Uart(Device):
             Reg("RXDATA", 0x08, "r", doc="read: next input byte, 0 when none"),
         ],
     )
-    STATE = ("lines",)
     CONFIG: dict[str, type] = {}
 
     def __init__(self, name: str, ctx: DeviceContext, config: dict[str, Any]) -> None:
@@ -40,3 +39,12 @@ class Uart(Device):
     def reset(self) -> None:
         super().reset()
         self.lines = {}
+
+    # partial lines as immutable bytes: cheaper than the generic deep copy (snapshots restore often)
+    def save(self) -> Any:
+        return self.regs.save(), {k: bytes(v) for k, v in self.lines.items()}
+
+    def restore(self, state: Any) -> None:
+        regs, lines = state
+        self.regs.restore(regs)
+        self.lines = {k: bytearray(v) for k, v in lines.items()}

@@ -39,6 +39,8 @@ class PythonCore(Core):
         self.hal: Any = None
         self.debt = 0
         self.cycles = 0  # HSM cycles the firmware has spent (its timing model), for reports
+        self.activity = 0  # counts resumptions; restore skips the state copy when nothing ran since
+        self._restored: tuple[Any, int] | None = None
         self.wait_mask = 0
         self.at_top = False  # blocked in wait_irq called directly from serve()
         self._glet: greenlet | None = None
@@ -86,6 +88,7 @@ class PythonCore(Core):
     def _resume(self) -> None:
         if self.state in (CoreState.HALTED, CoreState.FAULTED):
             return
+        self.activity += 1  # the firmware runs: its state may change (see restore)
         self.time = max(self.time, self.kernel.now)
         self.state = CoreState.RUNNING
         if self._fresh:
@@ -154,12 +157,21 @@ class PythonCore(Core):
         if not self.quiescent():
             raise RuntimeError(f"{self.name} is busy (not waiting at the top of serve())")
         fw = {k: v for k, v in vars(self.firmware).items() if k != "hal"}
-        return (super().save(), copy.deepcopy(fw), self.wait_mask)
+        state = (super().save(), copy.deepcopy(fw), self.wait_mask)
+        self._restored = (state, self.activity)  # the live firmware equals this state until it runs
+        return state
 
     def restore(self, state: Any) -> None:
         base, fw, self.wait_mask = state
         self._kill()
         super().restore(base)
+        if self._restored is not None and self._restored[0] is state and self._restored[1] == self.activity:
+            # restored from this very snapshot and the firmware has not run since: its state is
+            # still exactly the snapshot's, so the (expensive) deep copy can be skipped
+            self.debt = 0
+            self.at_top = self.state is CoreState.WAITING
+            self._fresh = True
+            return
         hal = getattr(self.firmware, "hal", None)
         self.firmware.__dict__.clear()
         self.firmware.__dict__.update(copy.deepcopy(fw))
@@ -168,3 +180,4 @@ class PythonCore(Core):
         self.debt = 0
         self.at_top = self.state is CoreState.WAITING
         self._fresh = True
+        self._restored = (state, self.activity)

@@ -31,6 +31,9 @@ class ServerConfig:
         default_factory=lambda: {"request": 2000, "per_byte": 2, "nvm_op": 4000, "key_op": 3000}
     )
 
+    def __deepcopy__(self, memo: dict) -> ServerConfig:
+        return self  # read-only while the firmware runs: snapshots share it
+
     @property
     def mtu(self) -> int:
         return 8 + self.max_request_payload

@@ -30,6 +30,9 @@ class Registry:
     def add(self, group: int, action: int, algo_type: int, handler: Handler, sub_type: int | None = None) -> None:
         self.handlers[(group, action, algo_type, sub_type)] = handler
 
+    def __deepcopy__(self, memo: dict) -> Registry:
+        return self  # built once at boot from module functions: snapshots share it
+
     def find(self, group: int, action: int, algo_type: int, sub_type: int) -> Handler | None:
         h = self.handlers.get((group, action, algo_type, sub_type))
         if h is None:
