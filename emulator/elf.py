@@ -39,10 +39,23 @@ class ElfImage:
         return [(s.addr, s.data) for s in self.segments if s.executable]
 
 
+_CACHE: dict[tuple[str, str, int, int], ElfImage] = {}
+
+
 def load_elf(path: str | Path, arch: str) -> ElfImage:
+    """Load (and cache: boards run one ELF on several cores) an ELF for a core of `arch`."""
     path = Path(path)
     if not path.exists():
         raise FirmwareError(f"{path}: no such firmware file")
+    st = path.stat()
+    key = (str(path.resolve()), arch, st.st_mtime_ns, st.st_size)
+    image = _CACHE.get(key)
+    if image is None:
+        image = _CACHE[key] = _load_elf(path, arch)
+    return image
+
+
+def _load_elf(path: Path, arch: str) -> ElfImage:
     want_machine, want_be = MACHINES[arch]
     try:
         with open(path, "rb") as f:
