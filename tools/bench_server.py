@@ -103,8 +103,8 @@ def main() -> int:
             u = connect(urls[1])
             roundtrip(u, INIT)
             unix = rate(u, ECHO, n)
+            lat_us, count = mailbox_latency(soc)  # echo requests only: NVM adds wait for the flash
             nvm = nvm_rates(t, n // 3)
-            lat_us, count = mailbox_latency(soc)
     baseline = f"bare Python echo server: {base:.0f}/s, ratio {tcp / base:.2f}"
     print(f"echo over TCP:         {tcp:9.0f} round trips/s  ({baseline})")
     print(f"echo over unix socket: {unix:9.0f} round trips/s")
