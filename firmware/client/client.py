@@ -66,6 +66,7 @@ from firmware.wire.constants import (
 )
 from firmware.wire.header import COMM_HEADER
 
+from .crypto import CryptoMixin
 from .errors import BadArgs, BadResponse, HsmError, HsmTimeout, HsmTransportError, NotReady, RequestPending, error_for
 from .transport import Transport, open_transport
 from .types import (
@@ -135,7 +136,7 @@ def _u16(value: int, what: str, *, nonzero: bool = False) -> int:
     return value
 
 
-class Client:
+class Client(CryptoMixin):  # crypto / certificate calls: firmware/client/crypto.py
     """A wolfHSM client on one transport. Build it with :meth:`connect` (which also runs COMM INIT)
     or from a transport (then call :meth:`comm_init` yourself).
 

@@ -10,7 +10,7 @@ import struct
 from collections import Counter
 
 import pytest
-from test_sym_support import BADARGS, NOT_COMPILED_IN, RNG, CountingHal, SymClient, h
+from test_sym_support import BADARGS, RNG, CountingHal, SymClient, h
 
 from firmware.hsm.config import ServerConfig
 from firmware.hsm.crypto.engine import SW_COSTS, SoftwareEngine
