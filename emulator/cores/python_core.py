@@ -62,8 +62,8 @@ class PythonCore(Core):
         try:
             self.firmware.boot(self.hal)
             self._serve()
-        except GreenletExit:
-            raise
+        except (GreenletExit, KeyboardInterrupt, SystemExit):
+            raise  # Ctrl-C lands wherever Python runs, often in the firmware: it stops the run
         except BaseException as e:  # noqa: BLE001 - a firmware crash is reported, not fatal to the SoC
             self._crashed(e)
 
@@ -72,7 +72,7 @@ class PythonCore(Core):
             self.firmware.serve(self.hal)
             self.state = CoreState.HALTED
             self.kernel.core_halted(self, "firmware returned")
-        except GreenletExit:
+        except (GreenletExit, KeyboardInterrupt, SystemExit):
             raise
         except BaseException as e:  # noqa: BLE001
             self._crashed(e)

@@ -9,6 +9,11 @@ from emulator.trace import Trace
 
 CHECKSUMS = ["9220ad6b", "c163d35a", "f53600aa", "5548a21e", "29564fd9", "a72eee98"]
 BOARDS = {"spc58nn": ("ppc", 3), "cortex-m-dual": ("arm", 2), "aurix-tc3xx": ("tricore", 6)}
+CRYPTO_LINES = [
+    "hsm rng: 16 bytes",
+    "hsm sha256: ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",  # SHA-256("abc")
+    "hsm aes-cbc: ok",
+]
 
 
 def boot(board, level="events", **kw):
@@ -22,6 +27,8 @@ def test_every_app_core_runs_the_demo(board):
     arch, n = BOARDS[board]
     soc, out = boot(board)
     assert soc.run_until_idle(limit_ns=2_000_000_000), "the demo should end with every core asleep"
+    # the C demo (ppc, arm) adds RNG, SHA-256 and AES-CBC (encrypt + decrypt): four more requests
+    crypto = arch != "tricore"
     for i in range(n):
         lines = [t for s, t in out if s == f"cpu{i}"]
         assert lines == [
@@ -32,10 +39,11 @@ def test_every_app_core_runs_the_demo(board):
             f"hsm nvm add 0x{0x20 + i:04x}: rc 0",
             f"hsm nvm read 0x{0x20 + i:04x}: 16 bytes ok",
             f"hsm nvm destroy 0x{0x20 + i:04x}: rc 0",
+            *(CRYPTO_LINES if crypto else []),
             "hsm close: rc 0",
         ]
     fw = soc.core("hsm").firmware
-    assert fw.served == 6 * n
+    assert fw.served == (10 if crypto else 6) * n
     assert fw.server.nvm.list_ids() == []  # every core destroyed its object: the server's NVM is empty again
 
 

@@ -3,13 +3,15 @@
 
 The smoke run does not use the emulator: it maps the board's memories from the TOML, emulates UART,
 INTC and mailbox with `mmio_map` callbacks, and plays a minimal wolfHSM server itself (COMM INIT, ECHO,
-CLOSE, NVM ADDOBJECT/READ/DESTROYOBJECTS over the channel's CSR hand-shake) when the core waits for its reply. On
+CLOSE, NVM ADDOBJECT/READ/DESTROYOBJECTS, and the v1.4.0 crypto messages RNG, SHA-256 from the
+client's midstate and AES-CBC, over the channel's CSR hand-shake) when the core waits for its reply. On
 Cortex-M it performs the exception entry/exit of IRQ 0 in Python (Unicorn has no NVIC) when PRIMASK is
 clear. The exact request bytes are checked against hand-written vectors in test_c_client_vectors.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from elftools.elf.elffile import ELFFile
 from unicorn import (
     UC_ARCH_ARM,
@@ -192,7 +195,7 @@ def test_committed_elf(arch: str) -> None:
         for name in (
             "_start", "main", "idle", "cpu_wait", "demo_checksum",
             "wh_attach", "wh_call", "wh_init", "wh_echo", "wh_nvm_add", "wh_nvm_read", "wh_nvm_destroy", "wh_close",
-            "wh_detach",
+            "wh_detach", "wh_rng", "wh_sha256", "wh_aes_cbc",
             "board_reply_reset", "board_reply_wait",
         ):
             assert name in syms, name
@@ -285,6 +288,7 @@ class Soc:
     requests: list[tuple[int, int, bytes]] = field(default_factory=list)  # (kind, seq, payload)
     nvm: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)  # id -> (metadata, data), live objects
     added: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)  # every object ever added
+    random: bytes = b""  # the last RNG answer
 
     @property
     def channel(self) -> int:
@@ -387,10 +391,91 @@ class Soc:
             if obj_id not in self.nvm:
                 return struct.pack(e + "i", -2104)
             return struct.pack(e + "i", 0) + self.nvm[obj_id][1][offset : offset + size]
+        if kind in (0x0401, 0x0402, 0x0404):  # CRYPTO HASH, CIPHER, RNG: 8-byte envelope (v1.4.0)
+            algo_type, _sub = struct.unpack(e + "2I", payload[:8])
+            return struct.pack(e + "Ii", algo_type, 0) + self.serve_crypto(kind & 0xFF, algo_type, payload[8:])
         return b""
+
+    def serve_crypto(self, action: int, algo_type: int, body: bytes) -> bytes:
+        """The algorithm struct of a successful crypto response (crypto spec 3.1, 3.4, 3.7; v1.4.0 diff 10)."""
+        e = self.target.endian
+        if (action, algo_type) == (4, 4):  # RNG: {sz} -> {sz} + bytes
+            (size,) = struct.unpack(e + "I", body[:4])
+            self.random = bytes((0x81 + i) & 0xFF for i in range(size))  # the example server's counter
+            return struct.pack(e + "I", size) + self.random
+        if (action, algo_type) == (1, 6):  # SHA-256 [116]: {hiLen, loLen, hash[32]}, isLastBlock, lastBlockLen, inBlock
+            assert len(body) == 116
+            hi, lo, *words = struct.unpack(e + "10I", body[:40])
+            is_last, last_len = struct.unpack(e + "2I", body[40:48])
+            block = body[48:112]
+            count = (hi << 32) | lo
+            if is_last:
+                assert last_len <= 64
+                digest = sha256_final(tuple(words), count, block[:last_len])
+                return struct.pack(e + "2I", 0, 0) + digest + bytes(32) + struct.pack(e + "I", 0)
+            words = sha256_compress(tuple(words), block)
+            count += 64
+            return struct.pack(e + "10I", count >> 32, count & 0xFFFFFFFF, *words) + bytes(32) + struct.pack(e + "I", 0)
+        if (action, algo_type) == (2, 2):  # AES-CBC [16]: {enc, keyLen, sz, keyId, pad} + in + key + iv -> {sz} + out
+            enc, key_len, size, key_id = struct.unpack(e + "3IH", body[:14])
+            assert key_id == 0 and len(body) == 16 + size + key_len + 16
+            data, key, iv = body[16 : 16 + size], body[16 + size : 16 + size + key_len], body[16 + size + key_len :]
+            cipher = Cipher(algorithms.AES(key), modes.CBC(iv))
+            op = cipher.encryptor() if enc else cipher.decryptor()
+            return struct.pack(e + "I", size) + bytes(12) + op.update(data) + op.finalize()
+        raise AssertionError(f"unexpected crypto request {action}/{algo_type}")
 
 
 SERVER_ID = 57  # the example server's id (core spec 0)
+
+# SHA-256 (FIPS 180-4), written out here so that the server can continue from the client's midstate.
+SHA256_IV = (0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19)
+SHA256_K = (
+    0x428A2F98, 0x71374491, 0xB5C0FBCF, 0xE9B5DBA5, 0x3956C25B, 0x59F111F1, 0x923F82A4, 0xAB1C5ED5,
+    0xD807AA98, 0x12835B01, 0x243185BE, 0x550C7DC3, 0x72BE5D74, 0x80DEB1FE, 0x9BDC06A7, 0xC19BF174,
+    0xE49B69C1, 0xEFBE4786, 0x0FC19DC6, 0x240CA1CC, 0x2DE92C6F, 0x4A7484AA, 0x5CB0A9DC, 0x76F988DA,
+    0x983E5152, 0xA831C66D, 0xB00327C8, 0xBF597FC7, 0xC6E00BF3, 0xD5A79147, 0x06CA6351, 0x14292967,
+    0x27B70A85, 0x2E1B2138, 0x4D2C6DFC, 0x53380D13, 0x650A7354, 0x766A0ABB, 0x81C2C92E, 0x92722C85,
+    0xA2BFE8A1, 0xA81A664B, 0xC24B8B70, 0xC76C51A3, 0xD192E819, 0xD6990624, 0xF40E3585, 0x106AA070,
+    0x19A4C116, 0x1E376C08, 0x2748774C, 0x34B0BCB5, 0x391C0CB3, 0x4ED8AA4A, 0x5B9CCA4F, 0x682E6FF3,
+    0x748F82EE, 0x78A5636F, 0x84C87814, 0x8CC70208, 0x90BEFFFA, 0xA4506CEB, 0xBEF9A3F7, 0xC67178F2,
+)  # fmt: skip
+M32 = 0xFFFFFFFF
+
+
+def _rotr(x: int, n: int) -> int:
+    return ((x >> n) | (x << (32 - n))) & M32
+
+
+def sha256_compress(h: tuple[int, ...], data: bytes) -> tuple[int, ...]:
+    """The SHA-256 compression function over whole 64-byte blocks."""
+    for off in range(0, len(data), 64):
+        w = list(struct.unpack(">16I", data[off : off + 64]))
+        for t in range(16, 64):
+            s0 = _rotr(w[t - 15], 7) ^ _rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
+            s1 = _rotr(w[t - 2], 17) ^ _rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
+            w.append((w[t - 16] + s0 + w[t - 7] + s1) & M32)
+        a, b, c, d, e, f, g, hh = h
+        for t in range(64):
+            t1 = hh + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)) + ((e & f) ^ (~e & g)) + SHA256_K[t] + w[t]
+            t2 = (_rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))
+            a, b, c, d, e, f, g, hh = (t1 + t2) & M32, a, b, c, (d + t1) & M32, e, f, g
+        h = tuple((x + y) & M32 for x, y in zip(h, (a, b, c, d, e, f, g, hh), strict=True))
+    return h
+
+
+def sha256_final(h: tuple[int, ...], count: int, tail: bytes) -> bytes:
+    """Absorb `tail` after `count` compressed bytes, pad, and return the big-endian digest."""
+    bits = (count + len(tail)) * 8
+    padded = tail + b"\x80" + bytes((55 - len(tail)) % 64) + struct.pack(">Q", bits)
+    return struct.pack(">8I", *sha256_compress(h, padded))
+
+
+def test_in_test_sha256_matches_hashlib() -> None:
+    for n in (0, 3, 55, 56, 64, 119, 200):
+        msg = bytes(range(256))[:n]
+        whole = n // 64 * 64
+        assert sha256_final(sha256_compress(SHA256_IV, msg[:whole]), whole, msg[whole:]) == hashlib.sha256(msg).digest()
 
 # The NVM DESTROYOBJECTS payload a core sends, written by hand from the core spec 4.3 (not by the code under
 # test): {u16 list_count = 1, u16 list[19] = {0x0020 + core id, 0 x 18}} = 40 bytes, in the core's byte order.
@@ -534,12 +619,17 @@ def test_smoke_run_on_unicorn(arch: str, core_id: int) -> None:
         f"hsm nvm add 0x{obj:04x}: rc 0\n"
         f"hsm nvm read 0x{obj:04x}: 16 bytes ok\n"
         f"hsm nvm destroy 0x{obj:04x}: rc 0\n"
+        "hsm rng: 16 bytes\n"
+        "hsm sha256: ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
+        "hsm aes-cbc: ok\n"
         "hsm close: rc 0\n"
     )
     assert not soc.halted
     assert [(kind, seq) for kind, seq, _ in soc.requests] == [
-        (0x0101, 1), (0x0105, 2), (0x0204, 3), (0x0208, 4), (0x0207, 5), (0x0103, 6)
-    ]
+        (0x0101, 1), (0x0105, 2), (0x0204, 3), (0x0208, 4), (0x0207, 5),
+        (0x0404, 6), (0x0401, 7), (0x0402, 8), (0x0402, 9), (0x0103, 10),
+    ]  # fmt: skip
+    assert soc.random and hashlib.sha256(b"abc").hexdigest() in text
     data = b"".join(((checksum + k) & 0xFFFFFFFF).to_bytes(4, "big") for k in range(4))
     meta, stored = soc.added[obj]
     assert stored == data
@@ -548,7 +638,7 @@ def test_smoke_run_on_unicorn(arch: str, core_id: int) -> None:
     assert destroy.hex(" ") == bytes.fromhex(DESTROY_PAYLOAD[arch].format(obj=obj)).hex(" ")
     assert len(destroy) == 40
     assert soc.nvm == {}  # the demo destroyed its object again: the server's NVM is empty
-    assert soc.doorbells == 6
+    assert soc.doorbells == 10
     assert soc.hsm2htie == 0 and soc.enable == 0  # detached: reply interrupt masked again
     assert soc.hsm2htf == 0 and soc.pending == 0  # every reply flag and IRQ line acknowledged
     (lock,) = struct.unpack(target.endian + "I", runner.uc.mem_read(soc.hal["APP_SHARED_BASE"], 4))

@@ -16,10 +16,19 @@
  *        NVM READ 0x0020 + N, 16 bytes "hsm nvm read 0x00XX: 16 bytes ok"
  *        NVM DESTROYOBJECTS {0x0020 + N} "hsm nvm destroy 0x00XX: rc 0"
  *          (the object is removed again, so the server's NVM is left as empty as it was)
+ *        CRYPTO RNG, 16 bytes          "hsm rng: 16 bytes" (the bytes are random: not printed)
+ *        CRYPTO SHA-256 of "abc"       "hsm sha256: ba7816bf...f20015ad" (64 hex digits; one
+ *          final message)
+ *        CRYPTO AES-CBC encrypt, then decrypt (SP 800-38A F.2.1, CBC-AES128, four blocks)
+ *                                      "hsm aes-cbc: ok"
+ *          encrypt the plaintext with the vector's key and IV, decrypt the vector's
+ *          ciphertext with the same key and IV; ok when both outputs and both chained IVs
+ *          (the last ciphertext block) are as expected, else "mismatch"
  *        COMM CLOSE                    "hsm close: rc 0"
  *      (errors: "hsm comm init: rc R", "hsm echo: rc R", "hsm nvm read 0x00XX: rc R" or
- *      "... N bytes mismatch", "hsm nvm destroy 0x00XX: rc R"; R in decimal, negative with a
- *      minus sign);
+ *      "... N bytes mismatch", "hsm nvm destroy 0x00XX: rc R", "hsm rng: rc R",
+ *      "hsm sha256: rc R", "hsm aes-cbc: rc R" (the first failing call's); R in decimal,
+ *      negative with a minus sign). The requests do not depend on the answers;
  *   4. detaches from the channel (reply interrupt masked) and idles forever in `idle` (start.S).
  */
 #include "demo.h"
@@ -30,6 +39,29 @@
 #define DEMO_NVM_DATA_LEN  16u
 
 #define CHECKSUM_ITERATIONS 20000u
+
+#define DEMO_RNG_LEN       16u
+#define DEMO_AES_LEN       64u
+
+/* NIST SP 800-38A, F.2.1 CBC-AES128.Encrypt (F.2.2 is its inverse). */
+static const uint8_t aes_key[16] = {
+    0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c,
+};
+static const uint8_t aes_iv[16] = {
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+};
+static const uint8_t aes_plain[DEMO_AES_LEN] = {
+    0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e, 0x11, 0x73, 0x93, 0x17, 0x2a,
+    0xae, 0x2d, 0x8a, 0x57, 0x1e, 0x03, 0xac, 0x9c, 0x9e, 0xb7, 0x6f, 0xac, 0x45, 0xaf, 0x8e, 0x51,
+    0x30, 0xc8, 0x1c, 0x46, 0xa3, 0x5c, 0xe4, 0x11, 0xe5, 0xfb, 0xc1, 0x19, 0x1a, 0x0a, 0x52, 0xef,
+    0xf6, 0x9f, 0x24, 0x45, 0xdf, 0x4f, 0x9b, 0x17, 0xad, 0x2b, 0x41, 0x7b, 0xe6, 0x6c, 0x37, 0x10,
+};
+static const uint8_t aes_cipher[DEMO_AES_LEN] = {
+    0x76, 0x49, 0xab, 0xac, 0x81, 0x19, 0xb2, 0x46, 0xce, 0xe9, 0x8e, 0x9b, 0x12, 0xe9, 0x19, 0x7d,
+    0x50, 0x86, 0xcb, 0x9b, 0x50, 0x72, 0x19, 0xee, 0x95, 0xdb, 0x11, 0x3a, 0x91, 0x76, 0x78, 0xb2,
+    0x73, 0xbe, 0xd6, 0xb8, 0xe3, 0xc1, 0x74, 0x3b, 0x71, 0x16, 0xe6, 0x9e, 0x22, 0x22, 0x95, 0x16,
+    0x3f, 0xf1, 0xca, 0xa1, 0x68, 0x1f, 0xac, 0x09, 0x12, 0x0e, 0xca, 0x30, 0x75, 0x86, 0xe1, 0xa7,
+};
 
 static void uart_putc(char c)
 {
@@ -140,6 +172,71 @@ static void print_rc_line(const char *what, int rc)
     uart_putc('\n');
 }
 
+static int bytes_equal(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+    int same = 1;
+    for (uint32_t i = 0u; i < n; i++) {
+        same &= a[i] == b[i];
+    }
+    return same;
+}
+
+/* One AES-CBC call from the vector's IV: returns the rc; *ok &= output and chained IV as expected. */
+static int demo_aes_cbc_step(struct wh_mbox *ch, int enc, const uint8_t *in, const uint8_t *expect,
+                             int *ok)
+{
+    uint8_t iv[16];
+    uint8_t out[DEMO_AES_LEN];
+    for (uint32_t i = 0u; i < sizeof iv; i++) {
+        iv[i] = aes_iv[i];
+    }
+    int rc = wh_aes_cbc(ch, enc, aes_key, sizeof aes_key, iv, in, out, DEMO_AES_LEN);
+    if (rc == WH_ERROR_OK) {
+        /* Either way the chained IV is the last ciphertext block. */
+        *ok &= bytes_equal(out, expect, DEMO_AES_LEN) &&
+               bytes_equal(iv, aes_cipher + DEMO_AES_LEN - 16u, 16u);
+    }
+    return rc;
+}
+
+/* The crypto part of the demo: RNG, SHA-256, AES-CBC, one console line each. */
+static void demo_crypto(struct wh_mbox *ch)
+{
+    uint8_t random[DEMO_RNG_LEN];
+    int rc = wh_rng(ch, random, DEMO_RNG_LEN);
+    if (rc == WH_ERROR_OK) {
+        uart_puts("hsm rng: ");
+        uart_put_dec(DEMO_RNG_LEN);
+        uart_puts(" bytes\n");
+    } else {
+        print_rc_line("hsm rng: ", rc);
+    }
+
+    uint8_t digest[WH_SHA256_DIGEST_SIZE];
+    rc = wh_sha256(ch, "abc", 3u, digest);
+    if (rc == WH_ERROR_OK) {
+        uart_puts("hsm sha256: ");
+        for (uint32_t i = 0u; i < sizeof digest; i++) {
+            uart_put_hex(digest[i], 2);
+        }
+        uart_putc('\n');
+    } else {
+        print_rc_line("hsm sha256: ", rc);
+    }
+
+    int ok = 1;
+    rc = demo_aes_cbc_step(ch, 1, aes_plain, aes_cipher, &ok);
+    int rc_dec = demo_aes_cbc_step(ch, 0, aes_cipher, aes_plain, &ok);
+    if (rc == WH_ERROR_OK) {
+        rc = rc_dec;
+    }
+    if (rc == WH_ERROR_OK) {
+        uart_puts(ok ? "hsm aes-cbc: ok\n" : "hsm aes-cbc: mismatch\n");
+    } else {
+        print_rc_line("hsm aes-cbc: ", rc);
+    }
+}
+
 /* The wolfHSM part of the demo (step 3 and 4 above). */
 static void demo_hsm(uint32_t id, uint32_t checksum)
 {
@@ -209,6 +306,8 @@ static void demo_hsm(uint32_t id, uint32_t checksum)
     uart_puts("hsm nvm destroy 0x");
     uart_put_hex(obj, 4);
     print_rc_line(": ", rc);
+
+    demo_crypto(&ch);
 
     rc = wh_close(&ch);
     print_rc_line("hsm close: ", rc);

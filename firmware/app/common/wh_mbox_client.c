@@ -2,7 +2,9 @@
  * wh_mbox_client: blocking wolfHSM client over an hsmemu mailbox channel (see wh_mbox_client.h).
  *
  * Written for hsmemu from the wire specification (shared/spec/wolfhsm-wire-core.md sections 1.3,
- * 2, 3, 4 and the v1.4.0 differences); it produces the same bytes as wolfHSM's own client.
+ * 2, 3, 4, wolfhsm-wire-crypto.md sections 1, 3.1, 3.4, 3.7 and the v1.4.0 differences in
+ * wolfhsm-v1.4.0-diff.md); it produces the same bytes as wolfHSM's own client (except for the
+ * bytes wolfHSM's client leaves uninitialised, which this one sends as zero).
  *
  * Requests are built in place: the header and the payload are stored straight into the request
  * data area (channel memory is accessed with volatile native-order loads and stores, so nothing
@@ -375,4 +377,215 @@ int wh_close(struct wh_mbox *ch)
 {
     uint16_t n;
     return wh_call(ch, WH_KIND(WH_GROUP_COMM, WH_COMM_ACTION_CLOSE), 0u, &n);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Crypto (shared/spec/wolfhsm-wire-crypto.md sections 1, 3.1, 3.4, 3.7 as changed by
+ * wolfhsm-v1.4.0-diff.md section 10: 8-byte envelope, no IV in the AES-CBC response, one SHA-256
+ * block per message).
+ */
+
+/* The SHA-256 initial hash value H0..H7 (FIPS 180-4, 5.3.3). */
+static const uint32_t sha256_iv[8] = {
+    0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
+    0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u,
+};
+
+/* Writes the request envelope {algoType, algoSubType = 0}; returns the algorithm struct's address. */
+static uintptr_t crypto_begin(const struct wh_mbox *ch, uint32_t algo_type)
+{
+    uintptr_t p = wh_req_payload(ch);
+    wh_put32(p + 0u, algo_type);
+    wh_put32(p + 4u, 0u);
+    return p + WH_CRYPTO_HEADER_SIZE;
+}
+
+/* Sends the crypto request (req_len payload bytes, envelope included) and checks the response
+ * envelope: at least 8 bytes and the request's algoType (else ABORTED), then rc (returned when
+ * non-zero). On success *body_len is the size of what follows the envelope. */
+static int crypto_call(struct wh_mbox *ch, uint16_t action, uint32_t algo_type, uint32_t req_len,
+                       uint16_t *body_len)
+{
+    uint16_t n;
+    *body_len = 0u;
+    int rc = wh_call(ch, WH_KIND(WH_GROUP_CRYPTO, action), (uint16_t)req_len, &n);
+    if (rc != WH_ERROR_OK) {
+        return rc;
+    }
+    uintptr_t r = wh_resp_payload(ch);
+    if (n < WH_CRYPTO_HEADER_SIZE || wh_get32(r + 0u) != algo_type) {
+        return WH_ERROR_ABORTED;
+    }
+    int32_t server_rc = get_rc(r + 4u);
+    if (server_rc != WH_ERROR_OK) {
+        return server_rc;
+    }
+    *body_len = (uint16_t)(n - WH_CRYPTO_HEADER_SIZE);
+    return WH_ERROR_OK;
+}
+
+int wh_rng(struct wh_mbox *ch, void *out, uint32_t len)
+{
+    uint8_t *dst = (uint8_t *)out;
+
+    if (len != 0u && dst == 0) {
+        return WH_ERROR_BADARGS;
+    }
+    while (len > 0u) {
+        uint32_t ask = len < WH_RNG_MAX_CHUNK ? len : WH_RNG_MAX_CHUNK;
+        int rc = wh_begin(ch);
+        if (rc != WH_ERROR_OK) {
+            return rc;
+        }
+        uintptr_t s = crypto_begin(ch, WH_ALGO_TYPE_RNG);
+        wh_put32(s + 0u, ask); /* sz */
+        uint16_t n;
+        rc = crypto_call(ch, WH_CRYPTO_ACTION_RNG, WH_ALGO_TYPE_RNG, WH_CRYPTO_HEADER_SIZE + 4u, &n);
+        if (rc != WH_ERROR_OK) {
+            return rc;
+        }
+        uintptr_t r = wh_resp_payload(ch) + WH_CRYPTO_HEADER_SIZE;
+        if (n < 4u) {
+            return WH_ERROR_ABORTED;
+        }
+        uint32_t got = wh_get32(r + 0u);
+        if (got == 0u || got > ask || n != 4u + got) {
+            return WH_ERROR_ABORTED;
+        }
+        for (uint32_t i = 0u; i < got; i++) {
+            dst[i] = wh_get8(r + 4u + i);
+        }
+        dst += got;
+        len -= got;
+    }
+    return WH_ERROR_OK;
+}
+
+int wh_sha256(struct wh_mbox *ch, const void *data, uint32_t len, uint8_t digest[32])
+{
+    const uint8_t *src = (const uint8_t *)data;
+    uint32_t hi_len = 0u;
+    uint32_t lo_len = 0u;
+    uint32_t h[8];
+
+    if ((len != 0u && src == 0) || digest == 0) {
+        return WH_ERROR_BADARGS;
+    }
+    for (uint32_t k = 0u; k < 8u; k++) {
+        h[k] = sha256_iv[k];
+    }
+    for (;;) {
+        uint32_t last = len < WH_SHA256_BLOCK_SIZE ? 1u : 0u;
+        uint32_t take = last ? len : WH_SHA256_BLOCK_SIZE;
+        int rc = wh_begin(ch);
+        if (rc != WH_ERROR_OK) {
+            return rc;
+        }
+        uintptr_t s = crypto_begin(ch, WH_HASH_TYPE_SHA256);
+        wh_put32(s + 0u, hi_len);                       /* resumeState.hiLen */
+        wh_put32(s + 4u, lo_len);                       /* resumeState.loLen */
+        for (uint32_t k = 0u; k < 8u; k++) {
+            wh_put32(s + 8u + 4u * k, h[k]);            /* resumeState.hash: native words */
+        }
+        wh_put32(s + 40u, last);                        /* isLastBlock */
+        wh_put32(s + 44u, last ? take : 0u);            /* lastBlockLen */
+        for (uint32_t i = 0u; i < WH_SHA256_BLOCK_SIZE; i++) {
+            wh_put8(s + 48u + i, i < take ? src[i] : 0u); /* inBlock */
+        }
+        wh_put32(s + 112u, 0u);                         /* pad */
+        uint16_t n;
+        rc = crypto_call(ch, WH_CRYPTO_ACTION_HASH, WH_HASH_TYPE_SHA256,
+                         WH_CRYPTO_HEADER_SIZE + WH_SHA256_REQUEST_SIZE, &n);
+        if (rc != WH_ERROR_OK) {
+            return rc;
+        }
+        if (n != WH_SHA2_RESPONSE_SIZE) {
+            return WH_ERROR_ABORTED;
+        }
+        uintptr_t r = wh_resp_payload(ch) + WH_CRYPTO_HEADER_SIZE;
+        if (last) {
+            for (uint32_t i = 0u; i < WH_SHA256_DIGEST_SIZE; i++) {
+                digest[i] = wh_get8(r + 8u + i); /* the standard big-endian digest */
+            }
+            return WH_ERROR_OK;
+        }
+        hi_len = wh_get32(r + 0u);
+        lo_len = wh_get32(r + 4u);
+        for (uint32_t k = 0u; k < 8u; k++) {
+            h[k] = wh_get32(r + 8u + 4u * k);
+        }
+        src += WH_SHA256_BLOCK_SIZE;
+        len -= WH_SHA256_BLOCK_SIZE;
+    }
+}
+
+int wh_aes_cbc(struct wh_mbox *ch, int enc, const void *key, uint32_t keylen, uint8_t iv[16],
+               const void *in, void *out, uint32_t len)
+{
+    const uint8_t *k = (const uint8_t *)key;
+    const uint8_t *src = (const uint8_t *)in;
+    uint8_t *dst = (uint8_t *)out;
+
+    if (k == 0 || iv == 0 || (keylen != 16u && keylen != 24u && keylen != 32u) ||
+        len % WH_AES_BLOCK_SIZE != 0u || (len != 0u && (src == 0 || dst == 0))) {
+        return WH_ERROR_BADARGS;
+    }
+    /* Whole blocks per message: the request {struct, in, key, iv} must fit the payload (the
+     * response {struct, out} is smaller). */
+    uint32_t max = (WH_MBOX_MAX_PAYLOAD - WH_CRYPTO_HEADER_SIZE - WH_AES_CBC_STRUCT_SIZE -
+                    keylen - WH_AES_BLOCK_SIZE) / WH_AES_BLOCK_SIZE * WH_AES_BLOCK_SIZE;
+    while (len > 0u) {
+        uint32_t sz = len < max ? len : max;
+        int rc = wh_begin(ch);
+        if (rc != WH_ERROR_OK) {
+            return rc;
+        }
+        uintptr_t s = crypto_begin(ch, WH_CIPHER_TYPE_AES_CBC);
+        wh_put32(s + 0u, enc ? 1u : 0u);    /* enc */
+        wh_put32(s + 4u, keylen);           /* keyLen */
+        wh_put32(s + 8u, sz);               /* sz */
+        wh_put16(s + 12u, WH_KEYID_ERASED); /* keyId: the inline key */
+        wh_put16(s + 14u, 0u);              /* pad */
+        uintptr_t d = s + WH_AES_CBC_STRUCT_SIZE;
+        for (uint32_t i = 0u; i < sz; i++) {
+            wh_put8(d + i, src[i]);
+        }
+        for (uint32_t i = 0u; i < keylen; i++) {
+            wh_put8(d + sz + i, k[i]);
+        }
+        for (uint32_t i = 0u; i < WH_AES_BLOCK_SIZE; i++) {
+            wh_put8(d + sz + keylen + i, iv[i]);
+        }
+        uint16_t n;
+        rc = crypto_call(ch, WH_CRYPTO_ACTION_CIPHER, WH_CIPHER_TYPE_AES_CBC,
+                         WH_CRYPTO_HEADER_SIZE + WH_AES_CBC_STRUCT_SIZE + sz + keylen +
+                             WH_AES_BLOCK_SIZE,
+                         &n);
+        if (rc != WH_ERROR_OK) {
+            return rc;
+        }
+        uintptr_t r = wh_resp_payload(ch) + WH_CRYPTO_HEADER_SIZE;
+        if (n != WH_AES_CBC_STRUCT_SIZE + sz || wh_get32(r + 0u) != sz) {
+            return WH_ERROR_ABORTED;
+        }
+        /* Chain: the next IV is the last ciphertext block. Decrypting, that is the last input
+         * block, taken before out (which may be in) is written. */
+        if (!enc) {
+            for (uint32_t i = 0u; i < WH_AES_BLOCK_SIZE; i++) {
+                iv[i] = src[sz - WH_AES_BLOCK_SIZE + i];
+            }
+        }
+        for (uint32_t i = 0u; i < sz; i++) {
+            dst[i] = wh_get8(r + WH_AES_CBC_STRUCT_SIZE + i);
+        }
+        if (enc) {
+            for (uint32_t i = 0u; i < WH_AES_BLOCK_SIZE; i++) {
+                iv[i] = dst[sz - WH_AES_BLOCK_SIZE + i];
+            }
+        }
+        src += sz;
+        dst += sz;
+        len -= sz;
+    }
+    return WH_ERROR_OK;
 }

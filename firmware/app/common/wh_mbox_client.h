@@ -22,8 +22,9 @@
  * seq is 1 for the first request after wh_attach and grows by one per request. A response must
  * carry magic 0xA501 (native), the request's kind and the request's seq, else WH_ERROR_ABORTED.
  *
- * Every call blocks until the response is there. Return value: 0, or a negative wolfHSM error:
- * a transport/format error (BADARGS, NOTREADY, ABORTED) or the rc the server sent back.
+ * Every call blocks until the response is there. Return value: 0, or a negative error: a
+ * transport/format error (BADARGS, NOTREADY, ABORTED) or the rc the server sent back (a wolfHSM
+ * error, or for crypto also a wolfCrypt one, e.g. BAD_FUNC_ARG -173).
  * The client state lives in a struct wh_mbox owned by the caller (on the core's stack: the app
  * firmware has no writable globals).
  */
@@ -53,6 +54,7 @@
 #define WH_KIND(group, action)   ((uint16_t)(((group) & 0xFF00u) | ((action) & 0x00FFu)))
 #define WH_GROUP_COMM            0x0100u
 #define WH_GROUP_NVM             0x0200u
+#define WH_GROUP_CRYPTO          0x0400u
 #define WH_COMM_ACTION_INIT      0x01u    /* kind 0x0101 */
 #define WH_COMM_ACTION_CLOSE     0x03u    /* kind 0x0103 */
 #define WH_COMM_ACTION_ECHO      0x05u    /* kind 0x0105 */
@@ -60,6 +62,10 @@
 #define WH_NVM_ACTION_GETMETADATA 0x06u   /* kind 0x0206 */
 #define WH_NVM_ACTION_DESTROYOBJECTS 0x07u /* kind 0x0207 */
 #define WH_NVM_ACTION_READ       0x08u    /* kind 0x0208 */
+/* CRYPTO actions = wolfCrypt's wc_AlgoType of the operation family */
+#define WH_CRYPTO_ACTION_HASH    0x01u    /* kind 0x0401 */
+#define WH_CRYPTO_ACTION_CIPHER  0x02u    /* kind 0x0402 */
+#define WH_CRYPTO_ACTION_RNG     0x04u    /* kind 0x0404 */
 
 /* NVM */
 #define WH_NVM_LABEL_LEN         24u
@@ -70,6 +76,25 @@
 #define WH_NVM_ACCESS_NONE       0x0000u
 #define WH_NVM_ACCESS_ANY        0xFFFFu
 #define WH_NVM_FLAGS_NONE        0x0000u
+
+/*
+ * Crypto (v1.4.0): every CRYPTO payload starts with the 8-byte request header {u32 algoType,
+ * u32 algoSubType = 0}; the response starts with {u32 algoType (echo of the request's), i32 rc}.
+ * The algorithm struct follows at payload offset 8. An error response is the 8-byte header only.
+ */
+#define WH_CRYPTO_HEADER_SIZE    8u
+#define WH_ALGO_TYPE_RNG         4u       /* RNG: algoType = the action value */
+#define WH_HASH_TYPE_SHA256      6u       /* wc_HashType WC_HASH_TYPE_SHA256 */
+#define WH_CIPHER_TYPE_AES_CBC   2u       /* wc_CipherType WC_CIPHER_AES_CBC */
+#define WH_KEYID_ERASED          0x0000u  /* keyId field of a request with an inline key */
+
+#define WH_RNG_MAX_CHUNK         (WH_MBOX_MAX_PAYLOAD - WH_CRYPTO_HEADER_SIZE - 4u)   /* 4068 */
+#define WH_SHA256_REQUEST_SIZE   116u     /* resumeState[40], isLastBlock, lastBlockLen, inBlock[64], pad */
+#define WH_SHA2_RESPONSE_SIZE    76u      /* hiLen, loLen, hash[64], hashType */
+#define WH_SHA256_BLOCK_SIZE     64u
+#define WH_SHA256_DIGEST_SIZE    32u
+#define WH_AES_CBC_STRUCT_SIZE   16u      /* request {enc, keyLen, sz, u16 keyId, pad}; response {sz, pad} */
+#define WH_AES_BLOCK_SIZE        16u
 
 /* One client on one mailbox channel. Fill it with wh_attach; treat the fields as read-only. */
 struct wh_mbox {
@@ -131,6 +156,43 @@ int wh_nvm_destroy(struct wh_mbox *ch, const uint16_t *ids, uint16_t count);
 
 /* NVM GETMETADATA (0x0206): request u16 id; response i32 rc + metadata (36 bytes). */
 int wh_nvm_getmetadata(struct wh_mbox *ch, uint16_t id, struct wh_nvm_meta *meta);
+
+/*
+ * CRYPTO RNG (0x0404, algoType 4): request {u32 sz}; response {u32 sz} + sz random bytes.
+ * Fills out[0..len) asking at most WH_RNG_MAX_CHUNK bytes per message (what fits the 4088-byte
+ * packet); an answer shorter than asked is accepted and the rest asked for again. An answer of 0
+ * bytes, more bytes than asked, or a size that disagrees with its sz field gives ABORTED. len 0
+ * sends nothing.
+ */
+int wh_rng(struct wh_mbox *ch, void *out, uint32_t len);
+
+/*
+ * CRYPTO HASH (0x0401, algoType 6 = SHA-256), v1.4.0: one 64-byte block per message. The client
+ * keeps wolfCrypt's midstate {u32 hiLen, u32 loLen (bytes compressed so far, 64-bit count split
+ * in halves), u32 H0..H7 in the core's byte order} and sends it in every request [116]:
+ *   {hiLen, loLen, hash[32], u32 isLastBlock, u32 lastBlockLen, u8 inBlock[64], pad[4]}.
+ * Each whole block of data goes in a non-final message (isLastBlock 0, lastBlockLen 0); the
+ * server answers [76] {hiLen, loLen, hash[64] (new H words in the first 32 bytes), hashType}
+ * and the client carries those counters and words into the next request. The last message
+ * (always sent, also for len 0 or a multiple of 64) has isLastBlock 1 and the remaining
+ * 0..63 bytes (lastBlockLen, the rest of inBlock zero); its answer's hash[0..32) is the digest.
+ * The first request carries hiLen = loLen = 0 and the SHA-256 IV. The answer's hashType is not
+ * looked at (the v1.4.0 server leaves it unset). data may be NULL only when len is 0.
+ */
+int wh_sha256(struct wh_mbox *ch, const void *data, uint32_t len, uint8_t digest[32]);
+
+/*
+ * CRYPTO CIPHER (0x0402, algoType 2 = AES-CBC), v1.4.0, inline key (keyId = WH_KEYID_ERASED):
+ * request {u32 enc (1 encrypt, 0 decrypt), u32 keyLen, u32 sz, u16 keyId, pad[2]} + in[sz] +
+ * key[keyLen] + iv[16]; response {u32 sz, pad[12]} + out[sz] (no IV at v1.4.0). keylen must be
+ * 16, 24 or 32 and len a multiple of 16 (else BADARGS, nothing sent); longer data is sent in
+ * several messages of whole blocks. The client chains the IV itself, as wolfHSM's v1.4.0 client
+ * does: after each message iv = the last ciphertext block (encrypt: the last output block;
+ * decrypt: the last input block), so on return iv[] holds the IV for a following call (after an
+ * error: the IV after the messages that succeeded). in and out may be the same buffer.
+ */
+int wh_aes_cbc(struct wh_mbox *ch, int enc, const void *key, uint32_t keylen, uint8_t iv[16],
+               const void *in, void *out, uint32_t len);
 
 /* COMM CLOSE (0x0103): empty request, empty response (its size is not checked, as at v1.4.0). */
 int wh_close(struct wh_mbox *ch);
