@@ -34,6 +34,8 @@ class HsmFirmware:
         params = dict(getattr(hal, "params", {}) or {})
         self.nvm_reformat = bool(params.pop("nvm_reformat", False))  # used by the flash-backed NVM store
         nvm_kind = str(params.pop("nvm", "auto"))  # "auto": flash when the board has a controller; "flash"; "ram"
+        crypto_kind = str(params.pop("crypto", "auto"))  # "auto": accelerators when the board has any; "hw"; "sw"
+        crypto_scratch = params.pop("crypto_scratch", None)  # bus address of the 16 KiB accelerator buffer
         known = {f for f in ServerConfig.__dataclass_fields__}
         unknown = sorted(set(params) - known)
         if unknown:
@@ -56,7 +58,20 @@ class HsmFirmware:
             )
         else:
             nvm = RamNvm(object_count=config.nvm_object_count)
-        return default_server(config=config, nvm=nvm)
+        server = default_server(config=config, nvm=nvm)
+        # crypto: the accelerators (AES, SHA-256, TRNG) through the HAL, else the software engine
+        if crypto_kind not in ("auto", "hw", "sw"):
+            raise ValueError(f"HSM param crypto must be auto, hw or sw, not {crypto_kind!r}")
+        kinds = getattr(hal, "peripherals_of_type", lambda _t: [])
+        accels = [t for t in ("aes", "sha", "trng") if kinds(t)]
+        if crypto_kind == "hw" and not accels:
+            raise ValueError("HSM param crypto = hw, but the board has no crypto accelerator")
+        if accels and crypto_kind != "sw":
+            from .crypto.hw_engine import SCRATCH_SIZE, HardwareEngine
+
+            scratch = None if crypto_scratch is None else (int(crypto_scratch), SCRATCH_SIZE)
+            server.crypto_engine = HardwareEngine(hal, seed=config.rng_seed, scratch=scratch)
+        return server
 
     def boot(self, hal: Any) -> None:
         mb = hal.peripheral("mailbox")
