@@ -8,7 +8,10 @@ Handlers never call a cipher library directly; they ask ``engine(ctx)`` (the ser
   and FIPS 180-4 padding + finalisation; ``digest`` - a one-shot hash by wc_HashType built on them
   (HMAC/HKDF use it);
 * ``aes_ecb`` / ``aes_cbc`` / ``aes_ctr`` / ``aes_gcm_encrypt`` / ``aes_gcm_decrypt``;
-* ``cmac_update`` / ``cmac_final`` - AES-CMAC on wolfCrypt's resumable state.
+* ``cmac_update`` / ``cmac_final`` - AES-CMAC on wolfCrypt's resumable state;
+* ``ecdsa_sign`` / ``ecdsa_verify`` (nonce k from the caller, so that every engine signs the same bytes)
+  and ``ed25519_sign`` / ``ed25519_verify`` - the public-key operations an accelerator may run; the
+  software engine computes them with the pk_ecc / pk_25519 math and charges keyenc's ``PK_CYCLES``.
 
 :class:`CryptoEngine` is the interface; the wolfCrypt-shaped state machines (CTR's ``reg/tmp/left``,
 CMAC's "keep the last full block pending" rule) live in the base class on top of the block
@@ -96,6 +99,7 @@ SW_COSTS: dict[str, int] = {
 _AES_ROUNDS_SCALE = {16: 10, 24: 12, 32: 14}
 _ECB_CONTEXTS = 32  # cached ECB contexts per software engine
 _SHORT_RUN = 16  # blocks: up to this many, CBC encryption / CTR run on a cached ECB context
+ED25519_PURE = 0xFF  # wolfCrypt's Ed25519 type for pure Ed25519 (0 Ed25519ctx, 1 Ed25519ph)
 
 
 # ================================================================================================ SHA-2
@@ -432,6 +436,32 @@ class CryptoEngine:
     def sha3(self, ctx: Any, name: str, data: bytes) -> bytes:
         return hashlib.new(name, data).digest()
 
+    # ---------------------------------------------------------------- public key (per engine)
+    # `curve` is a keyenc.EccCurve (wc_id, name, size, p, n, curve()); integers are plain Python ints.
+
+    def ecdsa_sign(self, ctx: Any, curve: Any, priv_scalar: int, digest: bytes, k: int) -> tuple[int, int]:
+        """ECDSA (r, s) of `digest` (its leftmost order bits, as wolfCrypt) with the private scalar and
+        the caller's nonce `k` (1..n-1). r or s may come back 0: the caller then draws another k."""
+        raise NotImplementedError
+
+    def ecdsa_verify(self, ctx: Any, curve: Any, pub_xy: tuple[int, int], digest: bytes, r: int, s: int) -> bool:
+        """ECDSA verification with the public point (x, y); r and s already checked to lie in 1..n-1."""
+        raise NotImplementedError
+
+    def ed25519_sign(
+        self, ctx: Any, seed: bytes, msg: bytes, mode: int = ED25519_PURE, context: bytes = b"", public: bytes = b""
+    ) -> bytes:
+        """RFC 8032 signature (R || S) with the 32-byte seed: pure Ed25519 (mode 0xFF), Ed25519ctx (0) or
+        Ed25519ph (1, `msg` is the SHA-512 pre-hash); `public` (derived when empty) for ctx/ph."""
+        raise NotImplementedError
+
+    def ed25519_verify(
+        self, ctx: Any, pub: bytes, msg: bytes, sig: bytes, mode: int = ED25519_PURE, context: bytes = b""
+    ) -> bool:
+        """RFC 8032 verification; the caller has made wolfCrypt's checks (64-byte signature, S < L, a
+        decodable public key)."""
+        raise NotImplementedError
+
     # ---------------------------------------------------------------- AES-CTR (wolfCrypt streaming state)
 
     def aes_ctr(
@@ -605,6 +635,44 @@ class SoftwareEngine(CryptoEngine):
         rate = {"sha3_224": 144, "sha3_256": 136, "sha3_384": 104, "sha3_512": 72}[name]
         ctx.spend(self.cost(ctx, "crypto_sw_sha3_block") * (len(data) // rate + 1))
         return hashlib.new(name, data).digest()
+
+    # ---------------------------------------------------------------- public key
+    # The math lives next to its handlers (pk_ecc, pk_25519); imported here at call time because those
+    # modules import this one (through keyenc). Cycles: keyenc.PK_CYCLES (or the config's override).
+
+    def ecdsa_sign(self, ctx: Any, curve: Any, priv_scalar: int, digest: bytes, k: int) -> tuple[int, int]:
+        from .keyenc import ecc_cycles
+        from .pk_ecc import ecdsa_sign_k
+
+        ctx.spend(ecc_cycles(ctx, "ecc_sign", curve))
+        return ecdsa_sign_k(curve, priv_scalar, digest, k)
+
+    def ecdsa_verify(self, ctx: Any, curve: Any, pub_xy: tuple[int, int], digest: bytes, r: int, s: int) -> bool:
+        from .keyenc import ecc_cycles
+        from .pk_ecc import ecdsa_verify_rs
+
+        ctx.spend(ecc_cycles(ctx, "ecc_verify", curve))
+        return ecdsa_verify_rs(curve, pub_xy, digest, r, s)
+
+    def ed25519_sign(
+        self, ctx: Any, seed: bytes, msg: bytes, mode: int = ED25519_PURE, context: bytes = b"", public: bytes = b""
+    ) -> bytes:
+        from .keyenc import cycles, ed25519_public_of
+        from .pk_25519 import ed25519_sign
+
+        ctx.spend(cycles(ctx, "ed25519_sign") + cycles(ctx, "sha512_per_byte") * 2 * len(msg))
+        if mode != ED25519_PURE and not public:
+            public = ed25519_public_of(seed)
+        return ed25519_sign(seed, public, msg, mode, context)
+
+    def ed25519_verify(
+        self, ctx: Any, pub: bytes, msg: bytes, sig: bytes, mode: int = ED25519_PURE, context: bytes = b""
+    ) -> bool:
+        from .keyenc import cycles
+        from .pk_25519 import ed25519_verify_math
+
+        ctx.spend(cycles(ctx, "ed25519_verify") + cycles(ctx, "sha512_per_byte") * len(msg))
+        return ed25519_verify_math(pub, sig, msg, mode, context)
 
     # ---------------------------------------------------------------- AES
 

@@ -31,13 +31,18 @@ What runs where (decided per call from the profile of each engine; the profile i
   hardware test misses) fail the call with wolfCrypt's ``RNG_FAILURE_E`` (-199), traced as
   ``rng-failure``; the driver writes FIPS_ERR back (w1c) so that the generator restarts once the
   fault is gone. No byte of a failed call is returned.
-* Public key (ECDSA P-256, Ed25519 on the PKA): **not here**. The PK handlers (``pk_ecc.py``,
-  ``pk_25519.py``) compute and charge their cycles themselves and have no engine hook yet (see the
-  TODO in ``keyenc.py``); they only take their random bytes from this engine (so nonces and keys come
-  from the TRNG on the hardware path).
+* Public key on the PKA (``peripherals/pka.py``): ECDSA P-256 sign (OP_ECDSA_SIGN with the nonce k
+  the handler drew from this engine's ``random``, so the bytes equal the software engine's) and
+  verify, pure Ed25519 sign and verify (the message copied to the scratch buffer, SRC/LEN). Operands
+  go through the R0..R7 registers as big-endian words; a verify is DONE with or without VALID. Other
+  curves (P-384/521), Ed25519ctx / Ed25519ph, a board without the PKA or without the curve family,
+  a message longer than the scratch buffer, and any operation the PKA ends with an error flag run in
+  software (``"<op>:sw"``, traced as ``crypto-sw-fallback``); PKA calls count as ``"<op>:hw"``. The
+  handlers (``pk_ecc.py``, ``pk_25519.py``) keep DER parsing and wolfCrypt's argument checks.
 
 Waiting: every AES / SHA operation sets IRQEN.DONE (at boot) and sleeps in ``hal.wait_irq`` on the
-engine's own ``irq_line`` only; the server's serve loop waits on the mailbox line, and a mailbox
+engine's own ``irq_line`` only (the PKA: IRQEN.DONE | ERR, on its ``irq_line`` and ``err_irq_line``);
+the server's serve loop waits on the mailbox line, and a mailbox
 interrupt that arrives meanwhile simply stays pending until the request in hand is answered. After a
 wake-up the driver re-reads STATUS and sleeps again until DONE without BUSY (a stale interrupt is
 harmless), then clears DONE and the error flags (w1c).
@@ -65,7 +70,7 @@ from typing import Any
 from firmware.wire import WcError
 
 from ..services.crypto import CryptoError
-from .engine import AES_BLOCK, GCM_MIN_TAG_ENCRYPT, CryptoEngine, SoftwareEngine, check_aes_key
+from .engine import AES_BLOCK, ED25519_PURE, GCM_MIN_TAG_ENCRYPT, CryptoEngine, SoftwareEngine, check_aes_key
 
 __all__ = ["HW_COSTS", "SCRATCH_SIZE", "HardwareEngine", "scratch_region"]
 
@@ -100,6 +105,15 @@ TRNG_DATA, TRNG_STAT, TRNG_CTRL, TRNG_IRQEN, TRNG_LEVEL = 0x00, 0x0C, 0x10, 0x14
 TRNG_FIPS_ERR, TRNG_UNDERRUN = 1 << 2, 1 << 4
 TRNG_IRQEN_RDY, TRNG_IRQEN_ERR = 1 << 0, 1 << 1
 
+# ---- PKA registers (peripherals/pka.py)
+PKA_CMD, PKA_STATUS, PKA_IRQEN, PKA_SRC, PKA_LEN, PKA_R0 = 0x000, 0x004, 0x008, 0x00C, 0x010, 0x100
+OP_ECDSA_SIGN, OP_ECDSA_VERIFY, OP_ED25519_SIGN, OP_ED25519_VERIFY = 0x30, 0x31, 0x2A, 0x2B
+PKA_VALID = 1 << 8
+PKA_ERRORS = 0x5C  # ERR_SEQUENCE | ERR_MODE | ERR_OPERAND | ERR_DMA (bits 2, 3, 4, 6)
+PKA_IRQEN_DONE, PKA_IRQEN_ERR = 1 << 0, 1 << 1
+PKA_CURVES = ("p256", "curve25519")  # the PKA's default families
+_PKA_ERR_NAMES = {1 << 2: "ERR_SEQUENCE", 1 << 3: "ERR_MODE", 1 << 4: "ERR_OPERAND", 1 << 6: "ERR_DMA"}
+
 _ERR_NAMES = {1 << 2: "ERR_SEQUENCE", 1 << 3: "ERR_MODE", 1 << 4: "ERR_KEY", 1 << 5: "ERR_LEN", 1 << 6: "ERR_DMA"}
 
 
@@ -116,6 +130,8 @@ class _Unit:
         self.irq_line = int(cfg["irq_line"])
         self.modes = frozenset(str(m) for m in cfg.get("modes", ()))
         self.key_bytes = frozenset(int(k) // 8 for k in cfg.get("key_sizes", ()))
+        self.curves = frozenset(str(c) for c in cfg.get("curves", PKA_CURVES))  # PKA only
+        self.err_irq_line = int(cfg.get("err_irq_line", self.irq_line))  # PKA only
 
 
 def _first(hal: Any, type_: str) -> _Unit | None:
@@ -157,6 +173,7 @@ class HardwareEngine(CryptoEngine):
         self.aes = _first(hal, "aes")
         self.sha = _first(hal, "sha")
         self.trng = _first(hal, "trng")
+        self.pka = _first(hal, "pka")
         self.scratch, self.scratch_size = scratch if scratch is not None else scratch_region(hal)
         if self.scratch_size < 1024 or self.scratch_size % 64:
             raise ValueError("the crypto scratch buffer must be at least 1 KiB and a multiple of 64 bytes")
@@ -175,6 +192,11 @@ class HardwareEngine(CryptoEngine):
                 hal.ack_irq(unit.irq_line)
         if self.trng is not None:
             hal.write32(self.trng.base + TRNG_IRQEN, 0)
+        if self.pka is not None:
+            hal.write32(self.pka.base + PKA_IRQEN, PKA_IRQEN_DONE | PKA_IRQEN_ERR)
+            hal.write32(self.pka.base + PKA_STATUS, ST_DONE | PKA_ERRORS)
+            hal.ack_irq(self.pka.irq_line)
+            hal.ack_irq(self.pka.err_irq_line)
 
     # ---------------------------------------------------------------- bookkeeping
 
@@ -459,3 +481,125 @@ class HardwareEngine(CryptoEngine):
             return self.sw.random(_Quiet(ctx), n)
         order = "big" if getattr(hal, "big_endian", False) else "little"
         return b"".join(w.to_bytes(4, order) for w in words)[:n]
+
+    # ---------------------------------------------------------------- public key (PKA)
+
+    def _pka_ok(self, ctx: Any, family: str) -> str:
+        """'' when the PKA can run an operation of `family` ("p256", "curve25519"), else why not."""
+        unit = getattr(self, "pka", None)
+        if self._hal(ctx) is None:
+            return "no HAL"
+        if unit is None:
+            return "no PKA"
+        if family not in unit.curves:
+            return f"{family} not in the PKA"
+        return ""
+
+    def _pka_op(self, ctx: Any, opc: int, operands: dict[int, bytes], msg: bytes | None = None) -> int:
+        """Load the operand registers (and the message into the scratch buffer), run `opc`, sleep until
+        it ends; the STATUS it ended with. An error flag raises _Refused."""
+        hal, unit = self._hal(ctx), self.pka
+        assert unit is not None
+        base = unit.base
+        ctx.spend(self.cost(ctx, "crypto_hw_op") + self._copy_cost(ctx, 32 * len(operands) + len(msg or b"")))
+        if msg is not None:
+            if msg:
+                hal.write(self.scratch, msg)
+            hal.write32(base + PKA_SRC, self.scratch)
+            hal.write32(base + PKA_LEN, len(msg))
+        for n, value in operands.items():
+            for i in range(0, 32, 4):
+                hal.write32(base + PKA_R0 + 32 * n + i, int.from_bytes(value[i : i + 4], "big"))
+        hal.write32(base + PKA_CMD, opc)
+        mask = 1 << unit.irq_line | 1 << unit.err_irq_line
+        while True:
+            hal.wait_irq(mask)
+            hal.ack_irq(unit.irq_line)
+            hal.ack_irq(unit.err_irq_line)
+            st = hal.read32(base + PKA_STATUS)
+            if st & ST_DONE and not st & ST_BUSY:
+                break
+        hal.write32(base + PKA_STATUS, st & (ST_DONE | PKA_ERRORS))  # VALID stays: the last verify's result
+        if st & PKA_ERRORS:
+            raise _Refused(", ".join(n for b, n in _PKA_ERR_NAMES.items() if st & b))
+        return st
+
+    def _pka_read(self, ctx: Any, n: int) -> bytes:
+        hal, base = self._hal(ctx), self.pka.base  # type: ignore[union-attr]
+        ctx.spend(self._copy_cost(ctx, 32))
+        return b"".join(hal.read32(base + PKA_R0 + 32 * n + i).to_bytes(4, "big") for i in range(0, 32, 4))
+
+    @staticmethod
+    def _p256_e(digest: bytes) -> bytes:
+        """The digest as R1 takes it: its leftmost 256 bits, a shorter one left-padded (= bits2int)."""
+        return bytes(digest[:32]).rjust(32, b"\0")
+
+    def ecdsa_sign(self, ctx: Any, curve: Any, priv_scalar: int, digest: bytes, k: int) -> tuple[int, int]:
+        why = self._pka_ok(ctx, "p256") if curve.name == "secp256r1" else f"curve {curve.name} not in the PKA"
+        if not why:
+            ctx.spend(self.cost(ctx, "crypto_hw_call"))
+            ops = {0: priv_scalar.to_bytes(32, "big"), 1: self._p256_e(digest), 2: k.to_bytes(32, "big")}
+            try:
+                self._pka_op(ctx, OP_ECDSA_SIGN, ops)
+            except _Refused as e:  # ERR_OPERAND: r or s zero (the software engine says so too)
+                why = f"engine refused: {e}"
+            else:
+                self.stats["ecdsa_sign:hw"] += 1
+                return int.from_bytes(self._pka_read(ctx, 3), "big"), int.from_bytes(self._pka_read(ctx, 4), "big")
+        return self._fallback(ctx, "ecdsa_sign", why).ecdsa_sign(ctx, curve, priv_scalar, digest, k)
+
+    def ecdsa_verify(self, ctx: Any, curve: Any, pub_xy: tuple[int, int], digest: bytes, r: int, s: int) -> bool:
+        why = self._pka_ok(ctx, "p256") if curve.name == "secp256r1" else f"curve {curve.name} not in the PKA"
+        if not why:
+            ctx.spend(self.cost(ctx, "crypto_hw_call"))
+            x, y = pub_xy
+            ops = {n: v.to_bytes(32, "big") for n, v in ((5, x), (6, y), (3, r), (4, s))}
+            ops[1] = self._p256_e(digest)
+            try:
+                st = self._pka_op(ctx, OP_ECDSA_VERIFY, ops)
+            except _Refused as e:
+                why = f"engine refused: {e}"
+            else:
+                self.stats["ecdsa_verify:hw"] += 1
+                return bool(st & PKA_VALID)
+        return self._fallback(ctx, "ecdsa_verify", why).ecdsa_verify(ctx, curve, pub_xy, digest, r, s)
+
+    def _ed25519_ok(self, ctx: Any, mode: int, context: bytes, msg: bytes) -> str:
+        if mode != ED25519_PURE or context:
+            return "Ed25519ctx / Ed25519ph not in the PKA"
+        if len(msg) > self.scratch_size:
+            return f"Ed25519 message of {len(msg)} bytes > the scratch buffer"
+        return self._pka_ok(ctx, "curve25519")
+
+    def ed25519_sign(
+        self, ctx: Any, seed: bytes, msg: bytes, mode: int = ED25519_PURE, context: bytes = b"", public: bytes = b""
+    ) -> bytes:
+        why = self._ed25519_ok(ctx, mode, context, msg)
+        if not why:
+            ctx.spend(self.cost(ctx, "crypto_hw_call"))
+            try:
+                self._pka_op(ctx, OP_ED25519_SIGN, {0: bytes(seed)}, bytes(msg))
+            except _Refused as e:
+                why = f"engine refused: {e}"
+            else:
+                self.stats["ed25519_sign:hw"] += 1
+                return self._pka_read(ctx, 3) + self._pka_read(ctx, 4)
+        return self._fallback(ctx, "ed25519_sign", why).ed25519_sign(ctx, seed, msg, mode, context, public)
+
+    def ed25519_verify(
+        self, ctx: Any, pub: bytes, msg: bytes, sig: bytes, mode: int = ED25519_PURE, context: bytes = b""
+    ) -> bool:
+        why = self._ed25519_ok(ctx, mode, context, msg)
+        if not why and len(sig) != 64:
+            why = f"Ed25519 signature of {len(sig)} bytes"
+        if not why:
+            ctx.spend(self.cost(ctx, "crypto_hw_call"))
+            sig = bytes(sig)
+            try:
+                st = self._pka_op(ctx, OP_ED25519_VERIFY, {5: bytes(pub), 3: sig[:32], 4: sig[32:]}, bytes(msg))
+            except _Refused as e:
+                why = f"engine refused: {e}"
+            else:
+                self.stats["ed25519_verify:hw"] += 1
+                return bool(st & PKA_VALID)
+        return self._fallback(ctx, "ed25519_verify", why).ed25519_verify(ctx, pub, msg, sig, mode, context)

@@ -542,8 +542,9 @@ def random_bytes(ctx: Any, n: int) -> bytes:
 # HSM cycles of the software path, per operation. All *assumed*: wolfCrypt's C math on a
 # Cortex-M3/M4-class HSM core, order of magnitude of wolfSSL's published embedded benchmarks; no
 # figure exists for the emulated core. Each is overridable by a server config (board) attribute of
-# the same name, like the engine's SW_COSTS. TODO(engine): route ECDSA P-256 and Ed25519 to the PKA
-# where the board has one (same bytes, different virtual time).
+# the same name, like the engine's SW_COSTS. ECDSA sign/verify and Ed25519 sign/verify are charged by
+# the crypto engine (SoftwareEngine, from these figures; the hardware engine runs ECDSA P-256 and pure
+# Ed25519 on the PKA where the board has one: same bytes, different virtual time).
 PK_CYCLES: dict[str, int] = {
     "crypto_sw_rsa_public_2048": 2_500_000,  # assumed: e = 65537, scales with (bits/2048)^2
     "crypto_sw_rsa_private_2048": 120_000_000,  # assumed: CRT, scales with (bits/2048)^3

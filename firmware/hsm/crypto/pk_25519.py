@@ -16,7 +16,9 @@ Semantics of wolfHSM v1.4.0 (crypto spec §3.15, §3.16, §4.3, §4.4; v1.4.0 di
   it) with keyId **0**; cache path -> len 0.
 * Ed25519 sign/verify: type 255 = pure Ed25519 (`cryptography`, byte-identical to wolfCrypt),
   0 = Ed25519ctx, 1 = Ed25519ph (the message is the caller's SHA-512 pre-hash) — both in the small
-  RFC 8032 implementation below. Any other type, ctxSz > 255, a context with type 255 (sign) or
+  RFC 8032 implementation below, computed by the crypto engine (``engine(ctx).ed25519_sign`` /
+  ``_verify``: pure Ed25519 on the PKA on a board that has one, same bytes). Any other type,
+  ctxSz > 255, a context with type 255 (sign) or
   sizes beyond the request -> BADARGS. Verify: sigSz != 64, S >= L or an undecodable public key ->
   BAD_FUNC_ARG (-173); a signature that does not verify -> **rc SIG_VERIFY_E (-229)**, header only
   (wolfCrypt returns the error with res 0, so the C server answers rc -229).
@@ -36,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from firmware.wire import AlgoType, Group, NvmFlags, WcError, WhError
 
 from ..services.crypto import CryptoError
+from .engine import engine
 from .keyenc import (
     KEY25519_SIZE,
     Ed25519Key,
@@ -253,32 +256,43 @@ def ed25519_sign(seed: bytes, public: bytes, msg: bytes, mode: int, context: byt
     return big_r + ((r + k * a) % _L).to_bytes(32, "little")
 
 
-def ed25519_verify(public: bytes, sig: bytes, msg: bytes, mode: int, context: bytes = b"") -> int:
-    """0 if valid, else the wolfCrypt code: BAD_FUNC_ARG for a malformed input, SIG_VERIFY_E."""
+def ed25519_check(public: bytes, sig: bytes) -> int:
+    """wolfCrypt's checks before verifying: 0, or BAD_FUNC_ARG (not 64 bytes, S >= L, bad public key)."""
     if len(sig) != ED25519_SIG_SIZE:
         return int(WcError.BAD_FUNC_ARG)
     s = int.from_bytes(sig[32:], "little")
-    pub_point = _decode_public(bytes(public))
-    if s >= _L or pub_point is None:
+    if s >= _L or _decode_public(bytes(public)) is None:
         return int(WcError.BAD_FUNC_ARG)
+    return 0
+
+
+def ed25519_verify_math(public: bytes, sig: bytes, msg: bytes, mode: int, context: bytes = b"") -> bool:
+    """RFC 8032 verification of a checked signature (ed25519_check passed)."""
     if mode == ED25519_PURE:
         try:
             ed25519.Ed25519PublicKey.from_public_bytes(public).verify(sig, msg)
-            return 0
+            return True
         except InvalidSignature:
-            return int(WcError.SIG_VERIFY_E)
+            return False
+    pub_point = _decode_public(bytes(public))
+    assert pub_point is not None
+    s = int.from_bytes(sig[32:], "little")
     dom = _dom2(1 if mode == ED25519_PH else 0, context)
     k = _h(dom, sig[:32], public, msg) % _L
     x, y, z, t = pub_point
     check = _add(_mul(s, _B), _mul(k, ((-x) % _P, y, z, (-t) % _P)))  # [S]B - [k]A must encode to R
-    return 0 if _encode(check) == sig[:32] else int(WcError.SIG_VERIFY_E)
+    return _encode(check) == sig[:32]
+
+
+def ed25519_verify(public: bytes, sig: bytes, msg: bytes, mode: int, context: bytes = b"") -> int:
+    """0 if valid, else the wolfCrypt code: BAD_FUNC_ARG for a malformed input, SIG_VERIFY_E."""
+    rc = ed25519_check(public, sig)
+    if rc:
+        return rc
+    return 0 if ed25519_verify_math(public, sig, msg, mode, context) else int(WcError.SIG_VERIFY_E)
 
 
 # ------------------------------------------------------------------------------------------ Ed25519
-
-
-def _ed25519_cost(ctx: Any, n: int) -> int:
-    return cycles(ctx, "sha512_per_byte") * n + cycles(ctx, "der")
 
 
 def handle_ed25519_keygen(ctx: Any, body: bytes) -> tuple[int, bytes]:
@@ -316,8 +330,8 @@ def handle_ed25519_sign(ctx: Any, body: bytes) -> tuple[int, bytes]:
         key = _ed25519_key(der)
         if key.seed is None:
             raise CryptoError(WcError.BAD_FUNC_ARG, "Ed25519 sign with a public key")
-        spend(ctx, cycles(ctx, "ed25519_sign") + _ed25519_cost(ctx, 2 * len(msg)))
-        sig = ed25519_sign(key.seed, key.public, msg, req.type, context)
+        spend(ctx, cycles(ctx, "der"))  # the signature and its hashing: the engine charges them
+        sig = engine(ctx).ed25519_sign(ctx, key.seed, msg, req.type, context, key.public)
     finally:
         if req.options & OPT_EVICT:
             evict_quietly(ctx, sid)
@@ -339,8 +353,10 @@ def handle_ed25519_verify(ctx: Any, body: bytes) -> tuple[int, bytes]:
     try:
         _meta, der = fetch_key(ctx, sid, NvmFlags.USAGE_VERIFY)
         key = _ed25519_key(der)
-        spend(ctx, cycles(ctx, "ed25519_verify") + _ed25519_cost(ctx, len(msg)))
-        rc = ed25519_verify(key.public, sig, msg, req.type, context)
+        spend(ctx, cycles(ctx, "der"))  # the verification and its hashing: the engine charges them
+        rc = ed25519_check(key.public, sig)
+        if not rc and not engine(ctx).ed25519_verify(ctx, key.public, msg, sig, req.type, context):
+            rc = int(WcError.SIG_VERIFY_E)
     finally:
         if req.options & OPT_EVICT:
             evict_quietly(ctx, sid)

@@ -12,7 +12,9 @@ Semantics of wolfHSM v1.4.0 (crypto spec §3.14, §4.2; v1.4.0 diff §7.2, §10.
   (x-coordinate, field size, big-endian) is always returned. Curves of the two keys differ, or
   the "private" key has no private part -> ECC_BAD_ARG_E (-170).
 * ECDSA sign: SIGN usage; the hash may have any length (wolfCrypt keeps the leftmost order bits);
-  the signature is DER ``SEQUENCE{r, s}``. The nonce comes from the HSM's random bytes.
+  the signature is DER ``SEQUENCE{r, s}``. The nonce comes from the HSM's random bytes; the signature
+  and the verification are computed by the crypto engine (``engine(ctx).ecdsa_sign`` / ``_verify``:
+  the PKA for P-256 on a board that has one, same bytes).
 * ECDSA verify: VERIFY usage; a wrong signature is rc 0 with res 0; a malformed DER signature is
   ASN_PARSE_E (-140), r or s zero or >= n is MP_ZERO_E (-121). EXPORTPUB returns the SPKI.
 * EC check-private (11) is compiled out at v1.4.0 -> NOT_COMPILED_IN; make-pub / check-pub do
@@ -25,6 +27,7 @@ verify and as an ECDH peer, as wolfCrypt's verify derives it too).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -35,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 from firmware.wire import AlgoType, Group, NvmFlags, WcError, WhError
 
 from ..services.crypto import CryptoError
+from .engine import engine
 from .keyenc import (
     CURVE_BY_ID,
     CURVES,
@@ -133,20 +137,25 @@ def bits2int(digest: bytes, curve: EccCurve) -> int:
     return int.from_bytes(digest, "big") if digest else 0
 
 
+def ecdsa_sign_k(curve: EccCurve, d: int, digest: bytes, k: int) -> tuple[int, int]:
+    """ECDSA (r, s) with the nonce k; k*G by OpenSSL, the rest in integers. (r, 0 when r is 0.)"""
+    n = curve.n
+    r = ec.derive_private_key(k, curve.curve()).public_key().public_numbers().x % n
+    if r == 0:
+        return 0, 0
+    return r, pow(k, -1, n) * (bits2int(digest, curve) + r * d) % n
+
+
 def ecdsa_sign(ctx: Any, key: EccKey, digest: bytes) -> bytes:
-    """ECDSA with a nonce from the HSM's random bytes; k*G by OpenSSL, the rest in integers."""
+    """ECDSA with a nonce from the HSM's random bytes, computed by the crypto engine."""
     assert key.private is not None
     curve = key.curve
-    n = curve.n
-    e = bits2int(digest, curve)
     d = key.private.private_numbers().private_value
+    eng = engine(ctx)
     while True:
         k = random_scalar(ctx, curve)
-        r = ec.derive_private_key(k, curve.curve()).public_key().public_numbers().x % n
-        if r == 0:
-            continue
-        s = pow(k, -1, n) * (e + r * d) % n
-        if s:
+        r, s = eng.ecdsa_sign(ctx, curve, d, digest, k)
+        if r and s:
             return encode_dss_signature(r, s)
 
 
@@ -154,7 +163,7 @@ def ecdsa_sign(ctx: Any, key: EccKey, digest: bytes) -> bytes:
 _PREHASH = {32: hashes.SHA256(), 48: hashes.SHA384(), 66: hashes.SHA512()}
 
 
-def ecdsa_verify(key: EccKey, sig: bytes, digest: bytes) -> int:
+def ecdsa_verify(ctx: Any, key: EccKey, sig: bytes, digest: bytes) -> int:
     """1 if the signature is valid, 0 if not; malformed signatures raise the wolfCrypt code."""
     curve = key.curve
     n = curve.n
@@ -164,18 +173,30 @@ def ecdsa_verify(key: EccKey, sig: bytes, digest: bytes) -> int:
         raise CryptoError(WcError.ASN_PARSE_E, "malformed DER signature") from None
     if not (0 < r < n and 0 < s < n):
         raise CryptoError(MP_ZERO_E, "r or s out of range")
-    e = bits2int(digest, curve) % n
+    q = key.public.public_numbers()
+    return int(engine(ctx).ecdsa_verify(ctx, curve, (q.x, q.y), digest, r, s))
+
+
+@functools.lru_cache(maxsize=64)
+def _public_key(curve: EccCurve, x: int, y: int) -> ec.EllipticCurvePublicKey:
+    return ec.EllipticCurvePublicNumbers(x, y, curve.curve()).public_key()
+
+
+def ecdsa_verify_rs(curve: EccCurve, pub_xy: tuple[int, int], digest: bytes, r: int, s: int) -> bool:
+    """The verification equation for r, s in 1..n-1 (the software engine's computation)."""
+    public = _public_key(curve, *pub_xy)
+    e = bits2int(digest, curve) % curve.n
     prehash = _PREHASH[curve.size]
     if e < 1 << (8 * prehash.digest_size):
         # e written as a digest OpenSSL takes without truncation: the same verification equation
         try:
-            key.public.verify(
+            public.verify(
                 encode_dss_signature(r, s), e.to_bytes(prehash.digest_size, "big"), ec.ECDSA(Prehashed(prehash))
             )
-            return 1
+            return True
         except InvalidSignature:
-            return 0
-    return int(_verify_affine(curve, key.public, e, r, s))  # P-521 with a > 64-byte hash
+            return False
+    return _verify_affine(curve, public, e, r, s)  # P-521 with a > 64-byte hash
 
 
 def _verify_affine(curve: EccCurve, public: ec.EllipticCurvePublicKey, e: int, r: int, s: int) -> bool:
@@ -263,7 +284,7 @@ def handle_sign(ctx: Any, body: bytes) -> tuple[int, bytes]:
         key = decode_key(der)
         if key.private is None:
             raise CryptoError(WcError.ECC_BAD_ARG_E, "ECDSA sign with a public key")
-        spend(ctx, ecc_cycles(ctx, "ecc_sign", key.curve) + cycles(ctx, "der"))
+        spend(ctx, cycles(ctx, "der"))  # the signature itself: the engine charges it
         sig = ecdsa_sign(ctx, key, req.data[: req.sz])
     finally:
         if req.options & OPT_EVICT:
@@ -283,8 +304,8 @@ def handle_verify(ctx: Any, body: bytes) -> tuple[int, bytes]:
     try:
         _meta, der = fetch_key(ctx, sid, NvmFlags.USAGE_VERIFY)
         key = decode_key(der)
-        spend(ctx, ecc_cycles(ctx, "ecc_verify", key.curve) + cycles(ctx, "der"))
-        res = ecdsa_verify(key, sig, digest)
+        spend(ctx, cycles(ctx, "der"))  # the verification itself: the engine charges it
+        res = ecdsa_verify(ctx, key, sig, digest)
         if req.options & OPT_EXPORTPUB:
             pub = ecc_spki_der(key.public)
     finally:

@@ -12,22 +12,29 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import struct
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import cmac as cmac_mod
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from emulator.bridge import HostBridge
 from emulator.soc import Soc
 from emulator.trace import Trace
+from firmware.client import Client
+from firmware.client.transport import Transport
 from firmware.hsm.crypto.engine import SoftwareEngine
 from firmware.hsm.crypto.hw_engine import SCRATCH_SIZE, HardwareEngine
 from peripherals import aes as aes_dev
+from peripherals import pka as pka_dev
 from peripherals import sha as sha_dev
 from peripherals import trng as trng_dev
+from peripherals.pka import P256_N
 
 BOARDS = ("aurix-tc3xx", "spc58nn")
 HASH, CIPHER, RNG, CMAC = 1, 2, 4, 7
@@ -445,3 +452,145 @@ def test_driver_constants_match_the_peripherals() -> None:
         hw.TRNG_DATA, hw.TRNG_STAT, hw.TRNG_IRQEN, hw.TRNG_LEVEL,
     )  # fmt: skip
     assert hw.TRNG_FIPS_ERR == trng_dev.ST_FIPS_ERR and hw.TRNG_IRQEN_RDY == trng_dev.IRQEN_RDY
+
+
+# ------------------------------------------------------------------------------------------ public key on the PKA
+
+ED25519_T1_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")  # RFC 8032 7.1
+ED25519_T1_PUB = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+ED25519_T1_SIG = bytes.fromhex(
+    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+)
+
+
+class _BoardTransport(Transport):
+    """The firmware client's transport over a Board's in-process bridge client."""
+
+    name = "board"
+
+    def __init__(self, board: Board) -> None:
+        self.board, self.replies = board, []
+
+    def send(self, packet: bytes) -> None:
+        self.replies.append(self.board.bridge.request(self.board.client, packet, limit_ns=2_000_000_000))
+
+    def recv(self, timeout: float | None = None) -> bytes | None:
+        return self.replies.pop(0) if self.replies else None
+
+
+def pk_board(board: str, crypto_kind: str) -> tuple[Board, Client]:
+    b = Board(board, crypto_kind)
+    b.align_rng()
+    client = Client(_BoardTransport(b))
+    client.comm_init(1)
+    return b, client
+
+
+def _pka_starts(b: Board, since: int) -> list[str]:
+    return [r[3] for r in b.soc.trace.records[since:] if r[2] == "pka-start"]
+
+
+def _operand(pka: Any, n: int) -> bytes:
+    return b"".join(pka.regs.get(f"R{n}_{k}").to_bytes(4, "big") for k in range(8))
+
+
+def test_ecdsa_p256_on_the_pka_gives_the_software_bytes_and_verdicts() -> None:
+    signer = ec.derive_private_key(0x1234_5678_9ABC_DEF0, ec.SECP256R1())
+    digest = hashlib.sha256(b"firmware image").digest()
+    answers = {}
+    for kind in ("hw", "sw"):
+        b, c = pk_board("aurix-tc3xx", kind)
+        start = len(b.soc.trace.records)
+        sig = c.ecdsa_sign(signer, digest)  # nonce from the seeded stream at the same position on both
+        r, s = decode_dss_signature(sig)
+        tampered = encode_dss_signature(r, (s + 1) % P256_N or 1)
+        verdicts = (
+            c.ecdsa_verify(signer.public_key(), digest, sig),
+            c.ecdsa_verify(signer.public_key(), digest, tampered),
+            c.ecdsa_verify(signer.public_key(), bytes(32), sig),
+        )
+        answers[kind] = (sig, verdicts)
+        if kind == "hw":
+            pka, stats = b.soc.devices["pka"], b.engine.stats
+            assert _pka_starts(b, start) == ["opcode 0x30", "opcode 0x31", "opcode 0x31", "opcode 0x31"]
+            assert stats["ecdsa_sign:hw"] == 1 and stats["ecdsa_verify:hw"] == 3
+            assert "ecdsa_sign:sw" not in stats and "ecdsa_verify:sw" not in stats
+            pub = signer.public_key().public_numbers()
+            assert _operand(pka, 5) == pub.x.to_bytes(32, "big") and _operand(pka, 6) == pub.y.to_bytes(32, "big")
+            assert _operand(pka, 1) == bytes(32)  # the last verify's digest
+            assert pka.regs.get("STATUS") == 0  # DONE cleared by the driver; the last verify was not VALID
+            assert pka.regs.get("IRQEN") == 3
+        else:
+            assert b.engine.name == "software"
+    assert answers["hw"] == answers["sw"]
+    sig, verdicts = answers["hw"]
+    assert verdicts == (True, False, False)
+    signer.public_key().verify(sig, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+
+
+def test_ecdsa_sign_result_registers_hold_r_and_s() -> None:
+    b, c = pk_board("aurix-tc3xx", "hw")
+    signer = ec.derive_private_key(7, ec.SECP256R1())
+    sig = c.ecdsa_sign(signer, bytes(range(48)))  # a longer digest: its leftmost 256 bits go to R1
+    r, s = decode_dss_signature(sig)
+    pka = b.soc.devices["pka"]
+    assert (_operand(pka, 3), _operand(pka, 4)) == (r.to_bytes(32, "big"), s.to_bytes(32, "big"))
+    assert _operand(pka, 1) == bytes(range(32)) and _operand(pka, 0) == (7).to_bytes(32, "big")
+    signer.public_key().verify(sig, bytes(range(32)), ec.ECDSA(Prehashed(hashes.SHA256())))
+
+
+def test_ed25519_rfc8032_test1_through_the_pka() -> None:
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(ED25519_T1_SEED)
+    b, c = pk_board("aurix-tc3xx", "hw")
+    start = len(b.soc.trace.records)
+    assert c.ed25519_sign(key, b"") == ED25519_T1_SIG
+    assert c.ed25519_verify(key.public_key(), b"", ED25519_T1_SIG) is True
+    assert _pka_starts(b, start) == ["opcode 0x2a", "opcode 0x2b"]
+    pka = b.soc.devices["pka"]
+    assert _operand(pka, 5) == ED25519_T1_PUB and _operand(pka, 3) + _operand(pka, 4) == ED25519_T1_SIG
+    assert pka.regs.get("STATUS") & 0x100  # VALID of the verify
+    stats = b.engine.stats
+    assert stats["ed25519_sign:hw"] == 1 and stats["ed25519_verify:hw"] == 1
+
+
+def test_other_curves_and_ed25519ph_fall_back_to_software() -> None:
+    b, c = pk_board("aurix-tc3xx", "hw")
+    start = len(b.soc.trace.records)
+    p384 = ec.derive_private_key(5, ec.SECP384R1())
+    digest = hashlib.sha384(b"x").digest()
+    sig = c.ecdsa_sign(p384, digest)
+    assert c.ecdsa_verify(p384.public_key(), digest, sig) is True
+    ed = ed25519.Ed25519PrivateKey.from_private_bytes(ED25519_T1_SEED)
+    ph = hashlib.sha512(b"abc").digest()
+    c.ed25519_sign(ed, ph, prehashed=True)
+    recs = b.soc.trace.records[start:]
+    assert not _pka_starts(b, start)
+    assert [r[3] for r in recs if r[2] == "crypto-sw-fallback"] == [
+        "ecdsa_sign: curve secp384r1 not in the PKA",
+        "ecdsa_verify: curve secp384r1 not in the PKA",
+        "ed25519_sign: Ed25519ctx / Ed25519ph not in the PKA",
+    ]
+    stats = b.engine.stats
+    assert stats["ecdsa_sign:sw"] == stats["ecdsa_verify:sw"] == stats["ed25519_sign:sw"] == 1
+
+
+def test_spc58_without_a_pka_signs_the_same_bytes_in_software() -> None:
+    signer = ec.derive_private_key(0x1234_5678_9ABC_DEF0, ec.SECP256R1())
+    digest = hashlib.sha256(b"firmware image").digest()
+    b_hw, c_hw = pk_board("aurix-tc3xx", "hw")
+    b_sp, c_sp = pk_board("spc58nn", "hw")
+    assert c_hw.ecdsa_sign(signer, digest) == c_sp.ecdsa_sign(signer, digest)
+    assert b_sp.engine.stats["ecdsa_sign:sw"] == 1 and "pka" not in b_sp.soc.devices
+
+
+def test_pka_driver_constants_match_the_peripheral() -> None:
+    from firmware.hsm.crypto import hw_engine as hw
+
+    regs = {r.name: r.offset for r in pka_dev.Pka.REGS.regs}
+    assert (regs["CMD"], regs["STATUS"], regs["IRQEN"], regs["SRC"], regs["LEN"], regs["R0_0"]) == (
+        hw.PKA_CMD, hw.PKA_STATUS, hw.PKA_IRQEN, hw.PKA_SRC, hw.PKA_LEN, hw.PKA_R0,
+    )  # fmt: skip
+    assert (hw.OP_ECDSA_SIGN, hw.OP_ECDSA_VERIFY) == (pka_dev.OP_ECDSA_SIGN, pka_dev.OP_ECDSA_VERIFY)
+    assert (hw.OP_ED25519_SIGN, hw.OP_ED25519_VERIFY) == (pka_dev.OP_ED25519_SIGN, pka_dev.OP_ED25519_VERIFY)
+    assert (hw.PKA_VALID, hw.PKA_ERRORS) == (pka_dev.ST_VALID, pka_dev.ERRORS)
+    assert (hw.PKA_IRQEN_DONE, hw.PKA_IRQEN_ERR) == (pka_dev.IRQEN_DONE, pka_dev.IRQEN_ERR)
