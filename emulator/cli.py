@@ -202,8 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     from .cli_client import add_client_parser
+    from .cli_nvm import add_nvm_parser
 
     add_client_parser(sub)
+    add_nvm_parser(sub)
     return p
 
 
