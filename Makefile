@@ -36,12 +36,14 @@ bench: $(STAMP)
 	$(PY) tools/bench_soc.py
 	$(PY) tools/bench_server.py
 	$(PY) tools/bench_crypto.py
+	$(PY) tools/bench_nvm.py
 
 # The benchmarks in a bounded form (CI): same figures, shorter runs.
 bench-quick: $(STAMP)
 	$(PY) tools/bench_soc.py --quick
 	$(PY) tools/bench_server.py --quick
 	$(PY) tools/bench_crypto.py --quick
+	$(PY) tools/bench_nvm.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
