@@ -59,8 +59,9 @@ class Kernel:
     def run(self, until: int, stop_when_idle: bool = False) -> None:
         """Advance virtual time to `until` ticks (or until a stop is requested).
 
-        With stop_when_idle, also stop as soon as nothing can happen any more (every core waits, no
-        event is pending, no external input is attached), leaving `now` there.
+        With stop_when_idle, also stop as soon as nothing can happen any more (every core waits and no
+        event is pending; requests from attached clients already queued count as pending), leaving
+        `now` there.
         """
         self.stop_reason = None
         ev = self.events
@@ -81,15 +82,15 @@ class Kernel:
             running = self._running
             nt = ev.next_time()
             if not running:
+                if nt is None and stop_when_idle:
+                    self.stop_reason = "idle"
+                    break
                 if inputs and nt is None and any(src.active() for src in inputs):
                     # only the outside world can wake the SoC: block on it (bounded), time stands still
                     for src in inputs:
                         if src.wait(0.05):
                             break
                     continue
-                if nt is None and stop_when_idle and not inputs:
-                    self.stop_reason = "idle"
-                    break
                 if nt is None or nt > until:
                     self.now = until
                     break

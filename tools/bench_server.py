@@ -96,7 +96,11 @@ def main() -> int:
     b.close()
     with tempfile.TemporaryDirectory() as d:
         sock_path = f"{d}/hsm.sock"
-        with running_board("aurix-tc3xx", listen=("tcp://127.0.0.1:0", f"unix://{sock_path}")) as (soc, _, urls):
+        with running_board("aurix-tc3xx", listen=("tcp://127.0.0.1:0", f"unix://{sock_path}"), settle=True) as (
+            soc,
+            _,
+            urls,
+        ):
             t = connect(urls[0])
             roundtrip(t, INIT)
             tcp = rate(t, ECHO, n)

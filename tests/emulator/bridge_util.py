@@ -16,19 +16,31 @@ HSM_FW = "firmware.hsm.firmware:HsmFirmware"
 
 @contextlib.contextmanager
 def running_board(
-    board: str = "spc58nn", listen: tuple[str, ...] = ("tcp://127.0.0.1:0",), tls=None, logs=None, hsm_fw=HSM_FW
+    board: str = "spc58nn",
+    listen: tuple[str, ...] = ("tcp://127.0.0.1:0",),
+    tls=None,
+    logs=None,
+    hsm_fw=HSM_FW,
+    settle: bool = False,
 ):
     soc = Soc(board, firmware={"hsm": hsm_fw}, trace=Trace("events"), console=lambda s, t: None)
     bridge = HostBridge(soc, log=(logs.append if logs is not None else (lambda m: None)))
     bound = [bridge.listen(url, tls) for url in listen]
     stop = threading.Event()
 
+    settled = threading.Event()
+
     def run() -> None:
+        # the SoC belongs to this thread (the HSM firmware's greenlet cannot change threads)
+        if settle:  # let the app demo finish first (its NVM destroys wait for flash erases)
+            soc.run_until_idle(limit_ns=2_000_000_000)
+        settled.set()
         while not stop.is_set():
             soc.run_for(soc.timebase.ns(50_000_000))
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
+    settled.wait(60)
     try:
         yield soc, bridge, bound
     finally:
