@@ -32,7 +32,13 @@ class CryptoService(Service):
 
     def __init__(self, server: Any, registry: Registry | None = None) -> None:
         super().__init__(server)
-        self.registry = registry or build_registry()
+        self._registry = registry  # built on the first crypto request: keeps the boot fast
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = build_registry()
+        return self._registry
 
     def table(self) -> dict[int, Any]:
         return {}
