@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import mmap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 
 @dataclass
@@ -24,7 +23,7 @@ class Memory:
     guard: Any = field(init=False, default=None, repr=False)
     version: int = field(init=False, default=0)  # bumped by every host-side write (loader, flash controller)
     buf: mmap.mmap = field(init=False, repr=False)
-    array: np.ndarray = field(init=False, repr=False)
+    _array: Any = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.backing is None:
@@ -44,16 +43,27 @@ class Memory:
                 )
             with open(self.backing, "r+b") as f:
                 self.buf = mmap.mmap(f.fileno(), self.size)
-        self.array = np.frombuffer(self.buf, dtype=np.uint8)
+        # the host address for Unicorn, without numpy (importing numpy costs start-up time)
+        self._anchor = (ctypes.c_char * self.size).from_buffer(self.buf)
+        self._address = ctypes.addressof(self._anchor)
 
     @property
     def end(self) -> int:
         return self.origin + self.size
 
     @property
+    def array(self) -> Any:
+        """A numpy uint8 view of the buffer (zero copy), created on first use."""
+        if self._array is None:
+            import numpy as np
+
+            self._array = np.frombuffer(self.buf, dtype=np.uint8)
+        return self._array
+
+    @property
     def address(self) -> int:
         """Host address of the buffer, for Unicorn's mem_map_ptr."""
-        return self.array.ctypes.data
+        return self._address
 
     def contains(self, addr: int, size: int = 1) -> bool:
         return self.origin <= addr and addr + size <= self.end
@@ -69,7 +79,7 @@ class Memory:
 
     def reset(self) -> None:
         if self.backing is None:
-            self.array[:] = self.fill
+            self.buf[:] = bytes([self.fill]) * self.size
 
     def flush(self) -> None:
         if self.backing is not None:

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from boards.loader import Board, BoardError, CoreSpec
 from boards.loader import load as load_board
 from peripherals import TYPES as PERIPHERAL_TYPES
@@ -34,7 +32,7 @@ class Snapshot:
     now: int
     events: Any
     cores: list[Any]
-    memories: list[tuple[int, np.ndarray | None]]  # (version, copy); flash is copied only if written since
+    memories: list[tuple[int, Any]]  # (version, numpy copy of the buffer)
     devices: list[Any]
     trace: Any
 
@@ -216,7 +214,7 @@ class Soc:
                             f"{path}: segment at 0x{seg.addr:08x} overlaps {o_path}, loaded for another core"
                         )
                 self._loaded.setdefault(mem.name, []).append((off, end, path))
-            mem.array[off : off + len(seg.data)] = np.frombuffer(seg.data, dtype=np.uint8)
+            mem.buf[off : off + len(seg.data)] = seg.data
             mem.version += 1
         core.load(image)
         self.images[spec.name] = image
@@ -341,7 +339,7 @@ class Soc:
                 where = self._locate(spec, seg.addr, len(seg.data))  # type: ignore[arg-type]
                 if where is not None and where[0].kind == "ram":
                     mem, off = where
-                    mem.array[off : off + len(seg.data)] = np.frombuffer(seg.data, dtype=np.uint8)
+                    mem.buf[off : off + len(seg.data)] = seg.data
         for d in self.devices.values():
             d.reset()
         for c in self.cores:
@@ -377,10 +375,10 @@ class Soc:
             c.restore(s)
         for m, (version, data) in zip(self.memories, snap.memories):
             if m.kind == "ram":
-                np.copyto(m.array, data)  # cores write RAM directly: always restore it
+                m.array[:] = data  # cores write RAM directly: always restore it
             elif m.version != version:
                 # flash changed only through the host side; cores may hold translated code from it
-                np.copyto(m.array, data)
+                m.array[:] = data
                 m.version = version
                 for c in self.cores:
                     if isinstance(c, UnicornCore):

@@ -73,8 +73,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from emulator.device import Device, DeviceContext
 from emulator.mpu import AccessViolation
 from emulator.regs import Reg, RegisterMap
@@ -118,6 +116,12 @@ _STATUS_FIELDS = {
     "ECC_UNCORRECTABLE": (8, 1),
     "BLANK": (9, 1),
 }
+
+
+def _numpy():  # noqa: ANN202 - numpy is imported when first needed: it costs start-up time
+    import numpy
+
+    return numpy
 
 
 class FlashError(Exception):
@@ -253,6 +257,7 @@ class FlashController(Device):
             self.regs.set(f"DATA{i}", pattern)
 
     def power_cut(self, rng: Any) -> None:
+        np = _numpy()
         op = self.op
         if op is None:
             return
@@ -347,12 +352,14 @@ class FlashController(Device):
     def _blank(self, off: int, size: int) -> bool:
         return bool((self.mem.array[off : off + size] == self.erased_value).all())
 
-    def _programmed(self, old: np.ndarray, data: np.ndarray) -> np.ndarray:
+    def _programmed(self, old: Any, data: Any) -> Any:
         """NOR program: bits where data differs from the erased state take data's value."""
+        np = _numpy()
         moving = data ^ np.uint8(self.erased_value)
         return (old & ~moving) | (data & moving)
 
     def _program_result(self, off: int, data: bytes) -> tuple[int, bytes, bytes]:
+        np = _numpy()
         old = self.mem.array[off : off + self.page_size]
         if self.double_program == "error" and not self._blank(off, self.page_size):
             return ST_ERR_PROGRAM, b"", b""
@@ -391,6 +398,7 @@ class FlashController(Device):
         self.ctx.schedule(ticks, self._complete, self.gen)
 
     def _apply(self) -> None:
+        np = _numpy()
         op = self.op
         if op is None or op["applied"]:
             return
@@ -520,6 +528,7 @@ class FlashController(Device):
 
     def program_now(self, addr: int, data: bytes) -> None:
         """Program one page at once, with the same rules as the command (for tools and test set-up)."""
+        np = _numpy()
         if self.op is not None:
             raise FlashError("flash controller busy", ST_ERR_SEQUENCE)
         if len(data) != self.page_size:
