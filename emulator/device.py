@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .mpu import AccessViolation
 from .regs import RegisterFile, RegisterMap
 
 
@@ -86,3 +87,46 @@ class Device:
         self.regs.restore(regs)
         for k, v in attrs.items():
             setattr(self, k, copy.deepcopy(v))
+
+
+class DmaWindow:
+    """An engine's DMA: bus addresses resolved against the memories its profile names (`dma_memories`).
+
+    Shared by the accelerator models (they may not import each other). A memory's guard (e.g. a busy
+    flash sector) adds stall ticks or refuses the read.
+    """
+
+    def __init__(self, ctx: DeviceContext, names: list[str]) -> None:
+        self.mems = []
+        for n in names:
+            try:
+                self.mems.append(ctx.memory(str(n)))
+            except KeyError:
+                raise ValueError(f"dma_memories: the board has no memory {n!r}") from None
+
+    def _find(self, addr: int, size: int) -> Any:
+        return next((m for m in self.mems if m.contains(addr, max(size, 1))), None)
+
+    def read(self, addr: int, size: int) -> tuple[bytes, int] | None:
+        """(data, stall ticks) or None if the range is not readable."""
+        if size == 0:
+            return b"", 0
+        mem = self._find(addr, size)
+        if mem is None:
+            return None
+        stall = 0
+        if mem.guard is not None:
+            try:
+                stall = mem.guard(addr, size, "r")
+            except AccessViolation:
+                return None
+        return bytes(mem.read(addr, size)), stall
+
+    def writable(self, addr: int, size: int) -> bool:
+        if size == 0:
+            return True
+        mem = self._find(addr, size)
+        return mem is not None and mem.kind == "ram"
+
+    def write(self, addr: int, data: bytes) -> None:
+        self._find(addr, len(data)).write(addr, data)

@@ -53,8 +53,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from emulator.device import Device, DeviceContext
-from emulator.mpu import AccessViolation
+from emulator.device import Device, DeviceContext, DmaWindow
 from emulator.regs import Reg, RegisterMap
 
 OPC_ECBENC = 0x00
@@ -145,7 +144,7 @@ class AesEngine(Device):
             raise ValueError(f"key_sizes must be a non-empty subset of [128, 192, 256], got {self.key_sizes}")
         if self.setup_cycles < 0 or self.cycles_per_block <= 0:
             raise ValueError("setup_cycles must not be negative and cycles_per_block must be positive")
-        self.dma = _Dma(ctx, list(config.get("dma_memories", ["hsm_ram"])))
+        self.dma = DmaWindow(ctx, list(config.get("dma_memories", ["hsm_ram"])))
         self.gen = 0
         self.op: dict[str, Any] | None = None
         self.glitch: int | None = None
@@ -289,45 +288,6 @@ class AesEngine(Device):
     def inject_glitch(self, bit: int = 0) -> None:
         """Flip bit `bit` % 8 of byte `bit` // 8 (modulo the size) of the output of the running or next operation."""
         self.glitch = int(bit)
-
-
-class _Dma:
-    """The engine's DMA: bus addresses resolved against the memories the profile names."""
-
-    def __init__(self, ctx: DeviceContext, names: list[str]) -> None:
-        self.mems = []
-        for n in names:
-            try:
-                self.mems.append(ctx.memory(str(n)))
-            except KeyError:
-                raise ValueError(f"dma_memories: the board has no memory {n!r}") from None
-
-    def _find(self, addr: int, size: int) -> Any:
-        return next((m for m in self.mems if m.contains(addr, max(size, 1))), None)
-
-    def read(self, addr: int, size: int) -> tuple[bytes, int] | None:
-        """(data, stall ticks) or None if the range is not readable."""
-        if size == 0:
-            return b"", 0
-        mem = self._find(addr, size)
-        if mem is None:
-            return None
-        stall = 0
-        if mem.guard is not None:
-            try:
-                stall = mem.guard(addr, size, "r")
-            except AccessViolation:
-                return None
-        return bytes(mem.read(addr, size)), stall
-
-    def writable(self, addr: int, size: int) -> bool:
-        if size == 0:
-            return True
-        mem = self._find(addr, size)
-        return mem is not None and mem.kind == "ram"
-
-    def write(self, addr: int, data: bytes) -> None:
-        self._find(addr, len(data)).write(addr, data)
 
 
 def _flip(writes: list[tuple[int, bytes]], regs: dict[str, int], bit: int) -> tuple[list, dict]:

@@ -63,8 +63,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
-from emulator.device import Device, DeviceContext
-from emulator.mpu import AccessViolation
+from emulator.device import Device, DeviceContext, DmaWindow
 from emulator.regs import Reg, RegisterMap
 
 OP_P256_PUBKEY = 0x20
@@ -226,12 +225,7 @@ class Pka(Device):
         self.cycles = {k: int(config.get(k, v)) for k, v in self.DEFAULT_CYCLES.items()}
         if any(v < 0 for v in self.cycles.values()):
             raise ValueError("cycle costs must not be negative")
-        self.mems = []
-        for n in config.get("dma_memories", ["hsm_ram"]):
-            try:
-                self.mems.append(ctx.memory(str(n)))
-            except KeyError:
-                raise ValueError(f"dma_memories: the board has no memory {n!r}") from None
+        self.dma = DmaWindow(ctx, list(config.get("dma_memories", ["hsm_ram"])))
         self.gen = 0
         self.op: dict[str, Any] | None = None
         self.glitch: int | None = None
@@ -270,7 +264,7 @@ class Pka(Device):
         message = b""
         stall = 0
         if value in (OP_ED25519_SIGN, OP_ED25519_VERIFY):
-            got = self._dma_read(self.regs.get("SRC"), self.regs.get("LEN"))
+            got = self.dma.read(self.regs.get("SRC"), self.regs.get("LEN"))
             if got is None:
                 self._refuse(value, ST_ERR_DMA)
                 return
@@ -346,20 +340,6 @@ class Pka(Device):
                 return out, 0
             return out, ST_VALID
         return out, 0
-
-    def _dma_read(self, addr: int, size: int) -> tuple[bytes, int] | None:
-        if size == 0:
-            return b"", 0
-        mem = next((m for m in self.mems if m.contains(addr, size)), None)
-        if mem is None:
-            return None
-        stall = 0
-        if mem.guard is not None:
-            try:
-                stall = mem.guard(addr, size, "r")
-            except AccessViolation:
-                return None
-        return bytes(mem.read(addr, size)), stall
 
     def _refuse(self, opc: int, bits: int) -> None:
         names = ", ".join(n for n, (lsb, _) in _STATUS_FIELDS.items() if bits >> lsb & 1)

@@ -42,8 +42,7 @@ import ctypes
 import struct
 from typing import Any
 
-from emulator.device import Device, DeviceContext
-from emulator.mpu import AccessViolation
+from emulator.device import Device, DeviceContext, DmaWindow
 from emulator.regs import Reg, RegisterMap
 
 CMD_START = 1
@@ -198,12 +197,7 @@ class ShaEngine(Device):
         self.irq_line = int(config.get("irq_line", 12))
         if self.setup_cycles < 0 or self.cycles_per_block <= 0:
             raise ValueError("setup_cycles must not be negative and cycles_per_block must be positive")
-        self.mems = []
-        for n in config.get("dma_memories", ["hsm_ram"]):
-            try:
-                self.mems.append(ctx.memory(str(n)))
-            except KeyError:
-                raise ValueError(f"dma_memories: the board has no memory {n!r}") from None
+        self.dma = DmaWindow(ctx, list(config.get("dma_memories", ["hsm_ram"])))
         self.gen = 0
         self.op: dict[str, Any] | None = None
         self.glitch: int | None = None
@@ -225,7 +219,7 @@ class ShaEngine(Device):
         if length % 64:
             self._refuse(ST_ERR_LEN)
             return
-        src = self._dma_read(self.regs.get("SRC"), length)
+        src = self.dma.read(self.regs.get("SRC"), length)
         if src is None:
             self._refuse(ST_ERR_DMA)
             return
@@ -238,20 +232,6 @@ class ShaEngine(Device):
         self.op = {"start": now, "end": now + ticks, "result": result}
         self.ctx.trace("sha-start", f"{length // 64} block(s) from 0x{self.regs.get('SRC'):08x}")
         self.ctx.schedule(ticks, self._complete, self.gen)
-
-    def _dma_read(self, addr: int, size: int) -> tuple[bytes, int] | None:
-        if size == 0:
-            return b"", 0
-        mem = next((m for m in self.mems if m.contains(addr, size)), None)
-        if mem is None:
-            return None
-        stall = 0
-        if mem.guard is not None:
-            try:
-                stall = mem.guard(addr, size, "r")
-            except AccessViolation:
-                return None
-        return bytes(mem.read(addr, size)), stall
 
     def _refuse(self, bits: int) -> None:
         self.ctx.trace("sha-error", ", ".join(n for n, (lsb, _) in _STATUS_FIELDS.items() if bits >> lsb & 1))
