@@ -470,6 +470,11 @@ def rsa_public_der(key: RsaKey) -> bytes:
 EPHEMERAL = int(NvmFlags.EPHEMERAL)
 
 
+def signed32(v: int) -> int:
+    """A u32 wire field read back as the signed value the C struct holds (e.g. an int32 option)."""
+    return v - (1 << 32) if v & 0x8000_0000 else v
+
+
 def is_ephemeral(flags: int) -> bool:
     """Keygen with EPHEMERAL returns the key in the response instead of caching it (crypto §1.6)."""
     return bool(flags & EPHEMERAL)

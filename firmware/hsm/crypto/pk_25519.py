@@ -55,6 +55,7 @@ from .keyenc import (
     is_ephemeral,
     random_bytes,
     server_key_id,
+    signed32,
     spend,
     store_generated,
     x25519_clamp,
@@ -97,10 +98,6 @@ def register(reg: Any) -> None:
     reg.add(Group.CRYPTO, AlgoType.PK, PK_ED25519_VERIFY, handle_ed25519_verify)
 
 
-def _s32(v: int) -> int:
-    return v - (1 << 32) if v & 0x8000_0000 else v
-
-
 def _x25519_key(der: bytes) -> X25519Key:
     try:
         return x25519_from_der(bytes(der))
@@ -133,8 +130,8 @@ def x25519_shared(private_le: bytes, public_le: bytes, endian: int) -> bytes:
 
 def handle_x25519_keygen(ctx: Any, body: bytes) -> tuple[int, bytes]:
     req = CURVE25519_KEYGEN_REQUEST.unpack_lenient(ctx.order, body)  # v1.4.0 checks no request size
-    if _s32(req.sz) != KEY25519_SIZE:
-        raise CryptoError(WcError.ECC_BAD_ARG_E, f"X25519 key size {_s32(req.sz)}")
+    if signed32(req.sz) != KEY25519_SIZE:
+        raise CryptoError(WcError.ECC_BAD_ARG_E, f"X25519 key size {signed32(req.sz)}")
     k = x25519_clamp(random_bytes(ctx, KEY25519_SIZE))
     pub = x25519.X25519PrivateKey.from_private_bytes(k).public_key().public_bytes_raw()
     spend(ctx, cycles(ctx, "x25519") + cycles(ctx, "der"))

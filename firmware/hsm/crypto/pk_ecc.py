@@ -58,6 +58,7 @@ from .keyenc import (
     is_ephemeral,
     random_bytes,
     server_key_id,
+    signed32,
     spend,
     store_generated,
 )
@@ -92,10 +93,6 @@ def register(reg: Any) -> None:
     reg.add(Group.CRYPTO, AlgoType.PK, PK_ECDSA_SIGN, handle_sign)
     reg.add(Group.CRYPTO, AlgoType.PK, PK_ECDSA_VERIFY, handle_verify)
     reg.add(Group.CRYPTO, AlgoType.PK, PK_EC_CHECK_PRIV_KEY, handle_check_priv)
-
-
-def _s32(v: int) -> int:
-    return v - (1 << 32) if v & 0x8000_0000 else v
 
 
 def decode_key(der: bytes) -> EccKey:
@@ -239,7 +236,7 @@ def _verify_affine(curve: EccCurve, public: ec.EllipticCurvePublicKey, e: int, r
 
 def handle_keygen(ctx: Any, body: bytes) -> tuple[int, bytes]:
     req = ECC_KEYGEN_REQUEST.unpack_lenient(ctx.order, body)  # v1.4.0 checks no request size
-    curve = select_curve(_s32(req.sz), _s32(req.curveId))
+    curve = select_curve(signed32(req.sz), signed32(req.curveId))
     private = ec.derive_private_key(random_scalar(ctx, curve), curve.curve())
     spend(ctx, ecc_cycles(ctx, "ecc_keygen", curve) + cycles(ctx, "der"))
     der = ecc_pair_der(private)

@@ -48,6 +48,7 @@ from .keyenc import (
     rsa_from_der,
     rsa_private_der,
     server_key_id,
+    signed32,
     spend,
     store_generated,
 )
@@ -81,10 +82,6 @@ def register(reg: Any) -> None:
         reg.add(group, AlgoType.PK, PK_RSA_KEYGEN, handle_keygen)
         reg.add(group, AlgoType.PK, PK_RSA, handle_function)
         reg.add(group, AlgoType.PK, PK_RSA_GET_SIZE, handle_get_size)
-
-
-def _s32(v: int) -> int:
-    return v - (1 << 32) if v & 0x8000_0000 else v
 
 
 def _request(ctx: Any, msg: Any, body: bytes) -> Any:
@@ -165,7 +162,7 @@ def generate_key(bits: int, e: int, rand: Callable[[int], bytes]) -> RsaKey:
 
 def handle_keygen(ctx: Any, body: bytes) -> tuple[int, bytes]:
     req = _request(ctx, RSA_KEYGEN_REQUEST, body)
-    bits, e = _s32(req.size), req.e  # `int key_size`, `long e` (64-bit on the reference server)
+    bits, e = signed32(req.size), req.e  # `int key_size`, `long e` (64-bit on the reference server)
     # wc_MakeRsaKey's argument checks
     if not RSA_MIN_BITS <= bits <= RSA_MAX_BITS:
         raise CryptoError(WcError.BAD_FUNC_ARG, f"RSA size {bits} outside {RSA_MIN_BITS}..{RSA_MAX_BITS}")
