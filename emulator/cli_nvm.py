@@ -46,7 +46,9 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
+
+from .cli_client import _int, _one_line_error  # the same argument types and error style as `hsmemu client`
 
 DEFAULT_BOARD = "aurix-tc3xx"
 WEAR_SUFFIX = ".wear.json"
@@ -62,21 +64,6 @@ class ImageProblem(Exception):
 
 
 # ------------------------------------------------------------------------------------ argument types
-
-
-def _one_line_error(parser: argparse.ArgumentParser) -> None:
-    def error(message: str) -> NoReturn:
-        sys.stderr.write(f"hsmemu: error: {parser.prog}: {message} (see {parser.prog} --help)\n")
-        sys.exit(2)
-
-    parser.error = error  # type: ignore[method-assign]
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r} (decimal or 0x hex)") from None
 
 
 def _u16(text: str) -> int:
